@@ -1,0 +1,1 @@
+Console.WriteLine("AutoGlm console chat sample: not implemented yet.");
