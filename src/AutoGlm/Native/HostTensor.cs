@@ -2,7 +2,7 @@ namespace AutoGlm.Native;
 
 /// <summary>
 /// A tensor held in managed memory, for tools and tests that run a model once (the model builder's
-/// validation, reference comparisons). Hot paths use <see cref="OrtValue"/> over pooled buffers instead.
+/// validation, reference comparisons). Hot paths use <c>OrtValue</c> over pooled buffers instead.
 /// </summary>
 internal sealed class HostTensor
 {
