@@ -2,9 +2,67 @@ namespace AutoGlm.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args)
+    private const string Usage = """
+        autoglm — run GLM-family models locally on ONNX Runtime.
+
+        Usage: autoglm <command> [options]
+
+        Commands:
+          doctor      ONNX Runtime version and path, execution providers and why not, CPU features
+        """;
+
+    private static async Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine("autoglm: no command yet");
-        return args.Length == 0 ? 1 : 1;
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.Out.WriteLine(Usage);
+            return args.Length == 0 ? 1 : 0;
+        }
+
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // First Ctrl+C cancels the work in progress; a second one ends the process.
+            if (!cancellation.IsCancellationRequested)
+            {
+                e.Cancel = true;
+                cancellation.Cancel();
+            }
+        };
+
+        string[] rest = args[1..];
+        try
+        {
+            return args[0] switch
+            {
+                "doctor" => DoctorCommand.Run(rest),
+                _ => UnknownCommand(args[0]),
+            };
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("autoglm: cancelled");
+            return 130;
+        }
+        catch (AutoGlmException ex)
+        {
+            Console.Error.WriteLine($"autoglm: {ex.Message}");
+            return 1;
+        }
+        catch (CommandLineException ex)
+        {
+            Console.Error.WriteLine($"autoglm {args[0]}: {ex.Message}");
+            return 2;
+        }
+        finally
+        {
+            await Console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static int UnknownCommand(string command)
+    {
+        Console.Error.WriteLine($"autoglm: unknown command '{command}'. Run 'autoglm --help' for the list.");
+        return 2;
     }
 }
