@@ -145,7 +145,8 @@ internal sealed unsafe class OrtSession : IDisposable
         bool sessionAdded = false;
         bool runOptionsAdded = false;
         int valuesAdded = 0;
-        int outputsAdded = 0;
+        int outputsSeen = 0;
+        bool* outputAdded = stackalloc bool[outCount];
         try
         {
             _handle.DangerousAddRef(ref sessionAdded);
@@ -162,14 +163,13 @@ internal sealed unsafe class OrtSession : IDisposable
             {
                 outNames[i] = _outputNames[outputIndices[i]];
                 outValues[i] = 0;
+                outputAdded[i] = false;
+                outputsSeen++;
                 if (outputs[i] is { } preallocated)
                 {
-                    bool added = false;
-                    preallocated.Handle.DangerousAddRef(ref added);
+                    preallocated.Handle.DangerousAddRef(ref outputAdded[i]);
                     outValues[i] = preallocated.Handle.DangerousGetHandle();
                 }
-
-                outputsAdded++;
             }
 
             nint runOptionsHandle = 0;
@@ -200,9 +200,13 @@ internal sealed unsafe class OrtSession : IDisposable
                 inputs[i].Handle.DangerousRelease();
             }
 
-            for (int i = 0; i < outputsAdded; i++)
+            for (int i = 0; i < outputsSeen; i++)
             {
-                outputs[i]?.Handle.DangerousRelease();
+                // Only values the caller passed in were AddRef'd; outputs ONNX Runtime allocated are new and owned.
+                if (outputAdded[i])
+                {
+                    outputs[i]!.Handle.DangerousRelease();
+                }
             }
 
             if (runOptionsAdded)

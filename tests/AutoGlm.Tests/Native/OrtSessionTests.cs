@@ -1,0 +1,257 @@
+using AutoGlm.Native;
+
+namespace AutoGlm.Tests.Native;
+
+public sealed class OrtSessionTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("autoglm-native-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void Create_FromBytes_ReadsInputAndOutputDescriptions()
+    {
+        using OrtSession session = OrtSession.Create(TestGraphs.MatMul());
+
+        Assert.Equal(["X", "W"], session.Inputs.Select(i => i.Name));
+        Assert.Equal(["Y"], session.Outputs.Select(o => o.Name));
+        Assert.Equal(TensorElementType.Float, session.Inputs[0].ElementType);
+        Assert.Equal([-1L, 2L], session.Inputs[0].Shape);
+        Assert.Equal("d0", session.Inputs[0].SymbolicDims[0]);
+        Assert.Equal([2L, 2L], session.Inputs[1].Shape);
+    }
+
+    [Fact]
+    public void Run_HostTensors_AddsExactly()
+    {
+        using OrtSession session = OrtSession.Create(TestGraphs.Add());
+
+        IReadOnlyDictionary<string, HostTensor> outputs = session.Run(new Dictionary<string, HostTensor>
+        {
+            ["A"] = HostTensor.Create(new float[] { 1, 2, 3, 4, 5, 6 }, 2, 3),
+            ["B"] = HostTensor.Create(new float[] { 0.5f, -2, 10, 0, 1e-3f, -6 }, 2, 3),
+        });
+
+        HostTensor c = outputs["C"];
+        Assert.Equal([2L, 3L], c.Shape);
+        Assert.Equal([1.5f, 0f, 13f, 4f, 5.001f, 0f], c.As<float>());
+    }
+
+    [Fact]
+    public void Run_CallerMemoryTensorsWithPreallocatedOutput_WritesIntoCallerBuffer()
+    {
+        using OrtSession session = OrtSession.Create(TestGraphs.MatMul());
+        float[] x = [1, 2, 3, 4, 5, 6]; // [3, 2]
+        float[] w = [1, 0, 2, 1];       // [2, 2]
+        float[] y = new float[6];
+        using OrtValue xv = OrtValue.CreateTensor<float>(x, [3, 2]);
+        using OrtValue wv = OrtValue.CreateTensor<float>(w, [2, 2]);
+        using OrtValue yv = OrtValue.CreateTensor<float>(y, [3, 2]);
+        var outputs = new OrtValue?[] { yv };
+
+        session.Run(null, [0, 1], [xv, wv], [0], outputs);
+
+        Assert.Same(yv, outputs[0]);
+        Assert.Equal([5f, 2f, 11f, 4f, 17f, 6f], y);
+    }
+
+    [Fact]
+    public void Run_OutputAllocatedByOnnxRuntime_IsReturnedAndReadable()
+    {
+        using OrtSession session = OrtSession.Create(TestGraphs.MatMul());
+        using OrtValue xv = OrtValue.CreateTensor<float>(new float[] { 1, 1 }, [1, 2]);
+        using OrtValue wv = OrtValue.CreateTensor<float>(new float[] { 1, 2, 3, 4 }, [2, 2]);
+        var outputs = new OrtValue?[1];
+
+        session.Run(null, [0, 1], [xv, wv], [0], outputs);
+
+        using OrtValue y = outputs[0]!;
+        Assert.Equal(TensorElementType.Float, y.ElementType);
+        Assert.Equal([1L, 2L], y.GetShape());
+        Assert.Equal([4f, 6f], y.GetTensorData<float>().ToArray());
+    }
+
+    [Fact]
+    public void Run_IoBinding_ReusesBoundBuffersAcrossRuns()
+    {
+        using OrtSession session = OrtSession.Create(TestGraphs.MatMul());
+        float[] x = [1, 2];
+        float[] w = [1, 0, 0, 1];
+        float[] y = new float[2];
+        using OrtValue xv = OrtValue.CreateTensor<float>(x, [1, 2]);
+        using OrtValue wv = OrtValue.CreateTensor<float>(w, [2, 2]);
+        using OrtValue yv = OrtValue.CreateTensor<float>(y, [1, 2]);
+        using OrtIoBinding binding = session.CreateIoBinding();
+        binding.BindInput("X", xv);
+        binding.BindInput("W", wv);
+        binding.BindOutput("Y", yv);
+
+        session.Run(binding);
+        Assert.Equal([1f, 2f], y);
+
+        // Same binding, new contents in the caller's buffers: no rebinding needed.
+        x[0] = 3;
+        w[1] = 1;
+        session.Run(binding);
+        Assert.Equal([3f, 5f], y);
+    }
+
+    [Fact]
+    public void Run_IoBindingOutputToCpu_ReturnsOwnedValue()
+    {
+        using OrtSession session = OrtSession.Create(TestGraphs.Add());
+        using OrtValue a = OrtValue.CreateTensor<float>(new float[] { 1, 2, 3, 4, 5, 6 }, [2, 3]);
+        using OrtIoBinding binding = session.CreateIoBinding();
+        binding.BindInput("A", a);
+        binding.BindInput("B", a);
+        binding.BindOutputToCpu("C");
+
+        session.Run(binding);
+        OrtValue[] outputs = binding.GetOutputValues();
+
+        Assert.Single(outputs);
+        using OrtValue c = outputs[0];
+        Assert.Equal([2f, 4f, 6f, 8f, 10f, 12f], c.GetTensorData<float>().ToArray());
+    }
+
+    [Fact]
+    public void Run_UnknownInputName_ThrowsNamingTheInputAndTheModelsInputs()
+    {
+        using OrtSession session = OrtSession.Create(TestGraphs.Add());
+
+        var ex = Assert.Throws<AutoGlmNativeException>(() => session.Run(new Dictionary<string, HostTensor>
+        {
+            ["A"] = HostTensor.Create(new float[6], 2, 3),
+            ["Bee"] = HostTensor.Create(new float[6], 2, 3),
+        }));
+
+        Assert.Equal(OnnxRuntimeErrorCode.InvalidArgument, ex.ErrorCode);
+        Assert.Contains("no input named 'Bee'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Its inputs are: A, B.", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_WrongElementType_ThrowsNativeExceptionWithInputsGivenAndDeclared()
+    {
+        using OrtSession session = OrtSession.Create(TestGraphs.Add());
+
+        var ex = Assert.Throws<AutoGlmNativeException>(() => session.Run(new Dictionary<string, HostTensor>
+        {
+            ["A"] = HostTensor.Create(new long[6], 2, 3),
+            ["B"] = HostTensor.Create(new float[6], 2, 3),
+        }));
+
+        Assert.Equal(OnnxRuntimeErrorCode.InvalidArgument, ex.ErrorCode);
+        Assert.Contains("'<memory>'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Inputs given: A Int64 [2,3], B Float [2,3].", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Inputs the model declares: A Float [2,3], B Float [2,3].", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_WrongShape_ThrowsNativeExceptionWithTheShapeGiven()
+    {
+        using OrtSession session = OrtSession.Create(TestGraphs.Add());
+
+        var ex = Assert.Throws<AutoGlmNativeException>(() => session.Run(new Dictionary<string, HostTensor>
+        {
+            ["A"] = HostTensor.Create(new float[4], 2, 2),
+            ["B"] = HostTensor.Create(new float[6], 2, 3),
+        }));
+
+        Assert.Equal(OnnxRuntimeErrorCode.InvalidArgument, ex.ErrorCode);
+        Assert.Contains("A Float [2,2]", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_NonexistentFile_ThrowsModelLoadExceptionWithPath()
+    {
+        string path = Path.Combine(_folder, "missing.onnx");
+
+        var ex = Assert.Throws<ModelLoadException>(() => OrtSession.Create(path));
+
+        Assert.Contains($"'{path}' does not exist", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_CorruptFile_ThrowsModelLoadExceptionWrappingTheNativeCode()
+    {
+        string path = Path.Combine(_folder, "corrupt.onnx");
+        byte[] model = TestGraphs.Add();
+        File.WriteAllBytes(path, model.AsSpan(0, model.Length / 2).ToArray());
+
+        var ex = Assert.Throws<ModelLoadException>(() => OrtSession.Create(path));
+
+        Assert.Contains($"'{path}' could not be loaded", ex.Message, StringComparison.Ordinal);
+        var inner = Assert.IsType<AutoGlmNativeException>(ex.InnerException);
+        Assert.Equal(OnnxRuntimeErrorCode.InvalidProtobuf, inner.ErrorCode);
+    }
+
+    [Fact]
+    public void Create_GarbageBytes_ThrowsModelLoadException()
+    {
+        byte[] garbage = Enumerable.Range(0, 256).Select(i => (byte)(i * 37)).ToArray();
+
+        var ex = Assert.Throws<ModelLoadException>(() => OrtSession.Create(garbage));
+
+        Assert.IsType<AutoGlmNativeException>(ex.InnerException);
+        Assert.Contains("256 bytes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_CancelledDuringRun_ThrowsOperationCanceled()
+    {
+        const int N = 768;
+        using OrtSession session = OrtSession.Create(TestGraphs.MatMulChain(400));
+        var identityish = new float[N * N];
+        for (int i = 0; i < N; i++)
+        {
+            identityish[(i * N) + i] = 1;
+        }
+
+        var inputs = new Dictionary<string, HostTensor>
+        {
+            ["X"] = HostTensor.Create(identityish, N, N),
+            ["W"] = HostTensor.Create((float[])identityish.Clone(), N, N),
+        };
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        Assert.ThrowsAny<OperationCanceledException>(() => session.Run(inputs, cancellationToken: cts.Token));
+    }
+
+    [Fact]
+    public void Run_TerminatedRunOptions_ThrowsOperationCanceledAndResetAllowsReuse()
+    {
+        using OrtSession session = OrtSession.Create(TestGraphs.Add());
+        using OrtValue a = OrtValue.CreateTensor<float>(new float[6], [2, 3]);
+        using var runOptions = new OrtRunOptions();
+        runOptions.Terminate();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => session.Run(runOptions, [0, 1], [a, a], [0], new OrtValue?[1]));
+
+        runOptions.Reset();
+        var outputs = new OrtValue?[1];
+        session.Run(runOptions, [0, 1], [a, a], [0], outputs);
+        outputs[0]!.Dispose();
+    }
+
+    [Fact]
+    public async Task Dispose_WhileAnotherRunHoldsTheSession_DoesNotCrash()
+    {
+        const int N = 256;
+        OrtSession session = OrtSession.Create(TestGraphs.MatMulChain(200));
+        var inputs = new Dictionary<string, HostTensor>
+        {
+            ["X"] = HostTensor.Create(new float[N * N], N, N),
+            ["W"] = HostTensor.Create(new float[N * N], N, N),
+        };
+        Task<IReadOnlyDictionary<string, HostTensor>> run = Task.Run(() => session.Run(inputs));
+        await Task.Delay(20);
+
+        session.Dispose();
+
+        // The in-flight run completes on the still-referenced native session; afterwards the session is gone.
+        IReadOnlyDictionary<string, HostTensor> result = await run;
+        Assert.Equal(new long[] { N, N }, result["Y"].Shape);
+        Assert.Throws<ObjectDisposedException>(() => session.Run(inputs));
+    }
+}
