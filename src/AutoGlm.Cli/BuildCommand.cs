@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using AutoGlm.ModelBuilder;
+
+namespace AutoGlm.Cli;
+
+/// <summary><c>autoglm build</c>: converts a GLM checkpoint into an ONNX model folder, showing progress; Ctrl+C deletes the partial output.</summary>
+internal static class BuildCommand
+{
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var a = new CommandLine(args);
+        string precision = a.Get("precision") ?? "fp32";
+        var options = new ModelBuildOptions
+        {
+            Precision = precision switch
+            {
+                "fp32" => ModelPrecision.Fp32,
+                "fp16" => ModelPrecision.Fp16,
+                "int4" => ModelPrecision.Int4,
+                _ => throw new CommandLineException($"unknown --precision '{precision}'; use fp32, fp16 or int4."),
+            },
+            Int4BlockSize = a.GetInt("block-size", 32, 16, 4096),
+            MaxSequenceLength = RandomCommand.OptionalInt(a, "max-length"),
+            QuantizeLmHead = RandomCommand.OptionalBool(a, "int4-lm-head") ?? true,
+            QuantizeEmbedding = RandomCommand.OptionalBool(a, "int4-embedding") ?? false,
+        };
+        string from = a.Require("from");
+        string output = a.Require("out");
+        a.ThrowOnUnknown();
+        var printer = new BuildProgressPrinter();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await GlmModelBuilder.BuildAsync(from, output, options, printer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            printer.EndLine();
+            Console.Error.WriteLine("autoglm build: cancelled; the partial output was deleted");
+            return 130;
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or UnauthorizedAccessException or AutoGlmException)
+        {
+            printer.EndLine();
+            Console.Error.WriteLine($"autoglm build: {ex.Message}");
+            return 1;
+        }
+
+        printer.Finish();
+        using Process self = Process.GetCurrentProcess();
+        Console.Error.WriteLine($"autoglm build: wrote {Path.GetFullPath(output)} ({precision}) in {clock.Elapsed.TotalSeconds:F1} s; peak working set {self.PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
+        return 0;
+    }
+
+    /// <summary>Prints progress (tensors, bytes, rate) on stderr at most four times a second.</summary>
+    private sealed class BuildProgressPrinter : IProgress<ModelBuildProgress>
+    {
+        private readonly Stopwatch _sinceLast = Stopwatch.StartNew();
+        private readonly object _gate = new();
+        private ModelBuildProgress _last;
+        private bool _printed;
+
+        public void Report(ModelBuildProgress value)
+        {
+            lock (_gate)
+            {
+                _last = value;
+                if (_sinceLast.ElapsedMilliseconds >= 250)
+                {
+                    _sinceLast.Restart();
+                    Print(value);
+                }
+            }
+        }
+
+        public void Finish()
+        {
+            lock (_gate)
+            {
+                Print(_last);
+                EndLine();
+            }
+        }
+
+        public void EndLine()
+        {
+            if (_printed && !Console.IsErrorRedirected)
+            {
+                Console.Error.WriteLine();
+            }
+
+            _printed = false;
+        }
+
+        private void Print(ModelBuildProgress p)
+        {
+            const double Mib = 1024.0 * 1024;
+            string line = $"tensors {p.TensorsDone}/{p.TensorsTotal}  read {p.BytesRead / Mib:F0}/{p.BytesTotal / Mib:F0} MiB  {p.BytesPerSecond / Mib:F0} MiB/s  {p.Elapsed.TotalSeconds:F1} s";
+            if (Console.IsErrorRedirected)
+            {
+                Console.Error.WriteLine(line);
+            }
+            else
+            {
+                Console.Error.Write("\r" + line.PadRight(90));
+                _printed = true;
+            }
+        }
+    }
+}
