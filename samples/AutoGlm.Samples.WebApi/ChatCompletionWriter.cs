@@ -8,6 +8,8 @@ namespace AutoGlm.Samples.WebApi;
 /// <remarks>Stateless and thread-safe.</remarks>
 public static class ChatCompletionWriter
 {
+    // Arguments go out compact (AIJsonUtilities' defaults indent), as OpenAI sends them.
+    private static readonly JsonSerializerOptions s_argumentOptions = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
     private static readonly JsonWriterOptions s_writerOptions = new() { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static string FinishReason(ChatFinishReason? reason) =>
@@ -129,7 +131,7 @@ public static class ChatCompletionWriter
         json.WriteString("type", "function");
         json.WriteStartObject("function");
         json.WriteString("name", call.Name);
-        json.WriteString("arguments", JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions));
+        json.WriteString("arguments", JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), s_argumentOptions));
         json.WriteEndObject();
         json.WriteEndObject();
     }

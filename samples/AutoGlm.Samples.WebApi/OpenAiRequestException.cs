@@ -45,9 +45,8 @@ public sealed class OpenAiRequestException : Exception
 
     public static OpenAiRequestException QueueFull(string message) => new(429, message, "rate_limit_error", null, "queue_full");
 
-    public IResult ToResult() => Results.Json(
-        new { error = new { message = Message, type = Type, param = Param, code = Code } },
-        statusCode: StatusCode);
+    /// <summary>The HTTP answer: the status, <c>Retry-After: 1</c> on 429, and the error JSON.</summary>
+    public IResult ToResult() => new OpenAiErrorResult(this);
 
     /// <summary>The error as the JSON object written into a stream that has already started.</summary>
     public object ToBody() => new { error = new { message = Message, type = Type, param = Param, code = Code } };

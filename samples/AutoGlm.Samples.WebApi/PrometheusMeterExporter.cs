@@ -71,7 +71,12 @@ public sealed class PrometheusMeterExporter : IDisposable
             foreach (IGrouping<string, InstrumentSeries> family in instruments.GroupBy(s => s.MetricName).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 InstrumentSeries first = family.First();
-                text.Append("# HELP ").Append(family.Key).Append(' ').Append(EscapeHelp(first.Description)).Append('\n');
+                if (!string.IsNullOrEmpty(first.Description))
+                {
+                    text.Append("# HELP ").Append(family.Key).Append(' ').Append(EscapeHelp(first.Description)).Append('\n');
+                }
+
+
                 text.Append("# TYPE ").Append(family.Key).Append(' ').Append(first.PrometheusType).Append('\n');
                 foreach (InstrumentSeries series in family)
                 {
