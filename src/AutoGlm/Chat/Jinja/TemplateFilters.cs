@@ -151,7 +151,7 @@ internal static class TemplateFilters
             case "abs":
                 return value switch
                 {
-                    long l => Math.Abs(l),
+                    long l => (object)Math.Abs(l),
                     double d => Math.Abs(d),
                     _ => throw new InvalidOperationException($"filter 'abs' needs a number but got {TemplateValue.TypeName(value)}"),
                 };

@@ -291,7 +291,7 @@ internal sealed class TemplateInterpreter
                     "not" => !TemplateValue.IsTruthy(operand),
                     "-" => operand switch
                     {
-                        long l => -l,
+                        long l => (object)(-l),
                         double d => -d,
                         _ => throw new InvalidOperationException($"cannot negate {TemplateValue.TypeName(operand)}"),
                     },

@@ -348,7 +348,7 @@ internal sealed class TemplateParser
 
     private TemplateExpression ParseMath2() => ParseBinary(ParsePower, "*", "/", "//", "%");
 
-    private TemplateExpression ParsePower() => ParseBinary(ParseUnary, "**");
+    private TemplateExpression ParsePower() => ParseBinary(() => ParseUnary(), "**");
 
     private TemplateExpression ParseBinary(Func<TemplateExpression> operand, params string[] operators)
     {
@@ -363,16 +363,22 @@ internal sealed class TemplateParser
         return left;
     }
 
-    private TemplateExpression ParseUnary()
+    private TemplateExpression ParseUnary(bool withFilters = true)
     {
+        // As in Jinja, filters bind to the negated value: -3 | abs is abs(-3).
+        TemplateExpression value;
         if (Current.IsSymbol("-") || Current.IsSymbol("+"))
         {
             TemplateToken token = Current;
             _position++;
-            return new UnaryExpression(token.Offset, token.Value, ParseUnary());
+            value = new UnaryExpression(token.Offset, token.Value, ParseUnary(withFilters: false));
+        }
+        else
+        {
+            value = ParsePostfix(ParsePrimary());
         }
 
-        return ParseFiltersAndTests(ParsePostfix(ParsePrimary()));
+        return withFilters ? ParseFiltersAndTests(value) : value;
     }
 
     private TemplateExpression ParsePrimary()
@@ -392,7 +398,7 @@ internal sealed class TemplateParser
                 return new LiteralExpression(token.Offset, text);
             case TemplateTokenKind.Integer:
                 return new LiteralExpression(token.Offset, long.TryParse(token.Value, NumberStyles.None, CultureInfo.InvariantCulture, out long integer)
-                    ? integer
+                    ? (object)integer
                     : double.Parse(token.Value, CultureInfo.InvariantCulture));
             case TemplateTokenKind.Float:
                 return new LiteralExpression(token.Offset, double.Parse(token.Value, CultureInfo.InvariantCulture));
