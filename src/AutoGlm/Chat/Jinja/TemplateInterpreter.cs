@@ -414,11 +414,16 @@ internal sealed class TemplateInterpreter
         };
     }
 
-    private static string Describe(TemplateExpression expression) => expression switch
+    private static string Describe(TemplateExpression expression) => $"'{Spell(expression)}'";
+
+    private static string Spell(TemplateExpression expression) => expression switch
     {
-        NameExpression name => $"'{name.Name}'",
-        AttributeExpression attribute => $"{Describe(attribute.Target).TrimEnd('\'')}.{attribute.Name}'",
-        IndexExpression => "the indexed value",
-        _ => "the value",
+        NameExpression name => name.Name,
+        AttributeExpression attribute => $"{Spell(attribute.Target)}.{attribute.Name}",
+        IndexExpression { Index: LiteralExpression { Value: string key } } index => $"{Spell(index.Target)}['{key}']",
+        IndexExpression { Index: LiteralExpression { Value: long position } } index => $"{Spell(index.Target)}[{position}]",
+        IndexExpression index => $"{Spell(index.Target)}[...]",
+        CallExpression call => $"{Spell(call.Callee)}(...)",
+        _ => "(expression)",
     };
 }
