@@ -29,7 +29,7 @@ public sealed class ParityTests
     [Fact]
     public void Fp32_ChatGlmWithUnusualRopeRatioAndEpsilon_MatchesReference()
     {
-        // rope_ratio 3 (base 30000) and layernorm_epsilon 0.05 change the logits visibly; the reference reads them itself.
+        // rope_ratio 0.02 (base 200) and layernorm_epsilon 0.5 change the logits visibly; the reference reads them itself.
         var spec = new ModelSpec(GlmArchitecture.ChatGlm, UnusualChatGlmConstants: true);
         double worst = RunPromptAndDecode(spec, new ReferenceGlmModel(TestModels.Checkpoint(spec)));
         Assert.True(worst < 1e-4, $"max relative error {worst:E2} ≥ 1e-4");

@@ -21,6 +21,7 @@ internal sealed record ModelSpec(
         TieWordEmbeddings = Architecture == GlmArchitecture.ChatGlm ? null : Tied,
         AttentionBias = Bias,
         MaxPositions = 64,
+        InitializerRange = 0.15,
     };
 
     public string CheckpointKey => $"{Architecture}-{RotaryFactor}-{Tied}-{Bias}-{UnusualChatGlmConstants}".ToLowerInvariant();
@@ -61,8 +62,8 @@ internal static class TestModels
         {
             string configPath = Path.Combine(dir, "config.json");
             JsonNode config = JsonNode.Parse(File.ReadAllText(configPath))!;
-            config["rope_ratio"] = 3.0;
-            config["layernorm_epsilon"] = 0.05;
+            config["rope_ratio"] = 0.02;
+            config["layernorm_epsilon"] = 0.5;
             File.WriteAllText(configPath, config.ToJsonString());
         }
 

@@ -43,6 +43,9 @@ public sealed record RandomCheckpointOptions
     /// <summary>Overrides whether lm_head shares the embedding table (not available for ChatGLM).</summary>
     public bool? TieWordEmbeddings { get; init; }
 
+    /// <summary>Standard deviation of the projection and embedding weights; 0.02 by default (larger values make attention patterns sharper, which tests use).</summary>
+    public double InitializerRange { get; init; } = 0.02;
+
     /// <summary>Overrides the preset's maximum sequence length.</summary>
     public int? MaxPositions { get; init; }
 }
