@@ -110,6 +110,15 @@ public sealed class ParityTests
         Assert.True(worst < 1e-3, $"max relative error {worst:E2} ≥ 1e-3");
     }
 
+    [Fact]
+    public void Int4WithQuantizedEmbedding_MatchesDequantizedReference()
+    {
+        var spec = new ModelSpec(GlmArchitecture.Glm, Precision: ModelPrecision.Int4, Int4Embedding: true);
+        var reference = new ReferenceGlmModel(TestModels.Checkpoint(spec), QuantizeDequantize, QuantizeDequantize);
+        double worst = RunPromptAndDecode(spec, reference);
+        Assert.True(worst < 1e-3, $"max relative error {worst:E2} ≥ 1e-3");
+    }
+
     private static double[] QuantizeDequantize(double[] weights, int rows, int cols)
     {
         const int BlockSize = 32;

@@ -10,7 +10,8 @@ internal sealed record ModelSpec(
     bool Tied = false,
     bool Bias = true,
     ModelPrecision Precision = ModelPrecision.Fp32,
-    bool UnusualChatGlmConstants = false)
+    bool UnusualChatGlmConstants = false,
+    bool Int4Embedding = false)
 {
     public RandomCheckpointOptions CheckpointOptions => new()
     {
@@ -70,10 +71,10 @@ internal static class TestModels
         return dir;
     })).Value;
 
-    public static string Model(ModelSpec spec) => s_models.GetOrAdd(spec.CheckpointKey + "-" + spec.Precision, key => new Lazy<string>(() =>
+    public static string Model(ModelSpec spec) => s_models.GetOrAdd($"{spec.CheckpointKey}-{spec.Precision}-{spec.Int4Embedding}".ToLowerInvariant(), key => new Lazy<string>(() =>
     {
         string dir = Path.Combine(Root, "model-" + key);
-        GlmModelBuilder.Build(Checkpoint(spec), dir, new ModelBuildOptions { Precision = spec.Precision }, null, CancellationToken.None);
+        GlmModelBuilder.Build(Checkpoint(spec), dir, new ModelBuildOptions { Precision = spec.Precision, QuantizeEmbedding = spec.Int4Embedding }, null, CancellationToken.None);
         return dir;
     })).Value;
 }
