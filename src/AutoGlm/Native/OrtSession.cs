@@ -129,7 +129,7 @@ internal sealed unsafe class OrtSession : IDisposable
         }
 
         OrtApi api = OrtRuntime.Instance.Api;
-        const int StackLimit = 64;
+        const int StackLimit = 512; // names and values for up to 250 layers' KV cache on the stack
         int inCount = inputs.Length;
         int outCount = outputs.Length;
         byte** inNames = stackalloc byte*[Math.Min(inCount, StackLimit)];
@@ -385,7 +385,7 @@ internal sealed unsafe class OrtSession : IDisposable
 
     private void RunLarge(OrtRunOptions? runOptions, ReadOnlySpan<int> inputIndices, ReadOnlySpan<OrtValue> inputs, ReadOnlySpan<int> outputIndices, Span<OrtValue?> outputs)
     {
-        // Rare (more than 64 inputs or outputs, e.g. a deep model's KV cache): bind through an I/O binding instead.
+        // Rare (more than 512 inputs or outputs): bind through an I/O binding instead.
         using OrtIoBinding binding = CreateIoBinding();
         for (int i = 0; i < inputs.Length; i++)
         {

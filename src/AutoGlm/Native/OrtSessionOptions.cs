@@ -130,6 +130,13 @@ internal sealed unsafe class OrtSessionOptions : IDisposable
         GC.KeepAlive(names);
     }
 
+    /// <summary>Supplies a memory-mapped external-data file by its file name (as the model refers to it).</summary>
+    public void AddExternalDataInMemory(MappedFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        AddExternalDataInMemory(System.IO.Path.GetFileName(file.Path), file.Pointer, (nuint)file.Length);
+    }
+
     /// <summary>Supplies one initializer by name; the value stays alive with these options.</summary>
     public void AddInitializer(string name, OrtValue value)
     {

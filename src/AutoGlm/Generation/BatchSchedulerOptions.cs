@@ -1,0 +1,24 @@
+namespace AutoGlm.Generation;
+
+/// <summary>How a <see cref="BatchScheduler"/> queues, admits and prefills requests.</summary>
+/// <remarks>Immutable; safe to share.</remarks>
+internal sealed record BatchSchedulerOptions
+{
+    /// <summary>Gets the most requests that may wait for admission; one more is rejected with <see cref="QueueFullException"/>.</summary>
+    public int QueueCapacity { get; init; } = 64;
+
+    /// <summary>Gets the KV budget in tokens for all running sequences together; <see langword="null"/> means <c>MaxBatchSize × MaxSequenceLength</c>.</summary>
+    public int? KvBudgetTokens { get; init; }
+
+    /// <summary>
+    /// Gets the most prompt tokens prefilled between two decode steps, so that running sequences keep a bounded
+    /// inter-token latency while long prompts are read.
+    /// </summary>
+    public int PrefillChunkTokens { get; init; } = 256;
+
+    /// <summary>Gets the model's end-of-sequence token ids (from <c>generation_config.json</c>).</summary>
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+
+    /// <summary>Gets the clock used for timings.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}

@@ -1,0 +1,51 @@
+namespace AutoGlm.Generation;
+
+/// <summary>
+/// A decoder-only language model that runs several sequences in one step, each with its own KV cache slot.
+/// The scheduler loop is its only caller, so implementations need not be thread-safe, except that the
+/// cancellation token of <see cref="Step"/> may fire from another thread.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Shaped for the ONNX Runtime decoder graph of the model I/O contract (<c>input_ids</c>,
+/// <c>attention_mask</c>, <c>position_ids</c>, <c>past_key_values.{i}.key|value</c> →
+/// <c>logits</c>, <c>present.{i}.key|value</c>). An implementation keeps, per slot, the KV buffers of every
+/// layer, sized from the capacity given at allocation (never the model's whole context by default), and for a
+/// step builds the batch from the rows: <c>position_ids</c> are <c>PastLength + j</c>, the attention mask
+/// covers each row's past and new tokens, rows of different lengths are padded and masked, and the logits
+/// of each row's last real token are copied out. Rows may mix prefill chunks and single decode tokens, and
+/// their slots need not be contiguous; an implementation may split a step into groups internally.
+/// </para>
+/// <para>
+/// The contract the scheduler keeps: a slot is allocated before it is used and freed once; a row's
+/// <c>PastLength</c> equals the total tokens earlier steps fed to that slot since it was allocated; a slot
+/// never holds more than the capacity it was allocated with; each slot appears at most once per step.
+/// </para>
+/// </remarks>
+internal interface IBatchDecoder
+{
+    /// <summary>Gets the most sequences that can hold a slot at once (and so the most rows of a step).</summary>
+    int MaxBatchSize { get; }
+
+    /// <summary>Gets the model's context length: the most positions one sequence may use.</summary>
+    int MaxSequenceLength { get; }
+
+    /// <summary>Gets the length of one row of logits.</summary>
+    int VocabularySize { get; }
+
+    /// <summary>Prepares slot <paramref name="slot"/> (0 to <see cref="MaxBatchSize"/> - 1) for a new sequence that will use at most <paramref name="tokenCapacity"/> positions.</summary>
+    void AllocateSlot(int slot, int tokenCapacity);
+
+    /// <summary>Releases slot <paramref name="slot"/>; its KV contents are discarded. Never throws for a slot that was allocated.</summary>
+    void FreeSlot(int slot);
+
+    /// <summary>
+    /// Runs the model once for <paramref name="rows"/>: feeds each row's new tokens (taken in row order from
+    /// <paramref name="tokenIds"/>, <see cref="DecoderRow.TokenCount"/> each), appends their keys and values to
+    /// the row's slot, and writes the logits of each row's last new token to
+    /// <c>logits[i * VocabularySize .. (i + 1) * VocabularySize]</c>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the model is being disposed).</exception>
+    /// <exception cref="AutoGlmException">The model failed; the slots of the rows are then in an undefined state and are freed by the caller.</exception>
+    void Step(ReadOnlySpan<DecoderRow> rows, ReadOnlySpan<int> tokenIds, Span<float> logits, CancellationToken cancellationToken);
+}

@@ -1,0 +1,428 @@
+using AutoGlm.Models;
+using AutoGlm.Native;
+
+namespace AutoGlm.Generation;
+
+/// <summary>
+/// Runs a GLM decoder graph (docs/model-contract.md) for the batch scheduler: one KV slot per sequence in a
+/// <see cref="KvCacheStorage"/> updated in place, decode rows batched into one run, prefill chunks run per row.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A step runs its single-token (decode) rows together over the contiguous slot range they span; a slot in
+/// that range that is not decoding this step becomes a filler row whose one new position lands just past
+/// its real tokens — nothing it holds is overwritten, and the slot's own next tokens overwrite the filler.
+/// Then each multi-token (prefill) row runs on its own slot. The attention mask always spans the storage's
+/// full row length, so the tensors of a decode batch keep their shapes from step to step and are reused:
+/// steady-state decoding allocates no managed memory.
+/// </para>
+/// <para>Not thread-safe: the scheduler loop is the only caller; the cancellation token may fire from any thread.</para>
+/// </remarks>
+internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
+{
+    private const int LengthGranularity = 256;
+
+    private readonly OrtSession _session;
+    private readonly KvCacheStorage _storage;
+    private readonly int _layers;
+    private readonly int[] _slotCapacity;
+    private readonly int[] _slotLength;
+    private readonly Dictionary<long, DecodeBatch> _batches = [];
+    private readonly OrtRunOptions _runOptions = new();
+    private readonly int _inputIdsIndex;
+    private readonly int _maskIndex;
+    private readonly int _positionIndex;
+    private readonly int _logitsToKeepIndex;
+    private readonly int[] _pastIndices;
+    private readonly int[] _presentIndices;
+    private readonly int _logitsIndex;
+    private CancellationToken _registeredToken;
+    private CancellationTokenRegistration _registration;
+    private int _storageGeneration;
+
+    public OnnxBatchDecoder(OrtSession session, GlmModelInfo info, int maxBatchSize, int maxSequenceLength)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatchSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSequenceLength);
+        _session = session;
+        _layers = info.LayerCount;
+        MaxBatchSize = maxBatchSize;
+        MaxSequenceLength = Math.Min(maxSequenceLength, info.ContextLength);
+        VocabularySize = info.VocabularySize;
+        _slotCapacity = new int[maxBatchSize];
+        _slotLength = new int[maxBatchSize];
+        _storage = new KvCacheStorage(info.LayerCount, info.KeyValueHeadCount, info.HeadSize, info.KvCacheIsFloat16 ? TensorElementType.Float16 : TensorElementType.Float);
+
+        _inputIdsIndex = RequireInput("input_ids");
+        _maskIndex = RequireInput("attention_mask");
+        _positionIndex = session.IndexOfInput("position_ids");
+        _logitsToKeepIndex = session.IndexOfInput("num_logits_to_keep");
+        _logitsIndex = RequireOutput("logits");
+        _pastIndices = new int[2 * _layers];
+        _presentIndices = new int[2 * _layers];
+        for (int layer = 0; layer < _layers; layer++)
+        {
+            _pastIndices[2 * layer] = RequireInput($"past_key_values.{layer}.key");
+            _pastIndices[(2 * layer) + 1] = RequireInput($"past_key_values.{layer}.value");
+            _presentIndices[2 * layer] = RequireOutput($"present.{layer}.key");
+            _presentIndices[(2 * layer) + 1] = RequireOutput($"present.{layer}.value");
+        }
+    }
+
+    public int MaxBatchSize { get; }
+
+    public int MaxSequenceLength { get; }
+
+    public int VocabularySize { get; }
+
+    /// <summary>Bytes of KV cache currently allocated.</summary>
+    public long KvBytesAllocated => _storage.BytesAllocated;
+
+    public void AllocateSlot(int slot, int tokenCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, MaxBatchSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tokenCapacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(tokenCapacity, MaxSequenceLength);
+        _slotCapacity[slot] = tokenCapacity;
+        _slotLength[slot] = 0;
+
+        // One spare position per row: a filler row writes just past a slot's real tokens.
+        int needed = RoundUp(tokenCapacity + 1);
+        int rows = Math.Min(MaxBatchSize, Math.Max(_storage.Rows, NextPowerOfTwo(slot + 1)));
+        if (rows > _storage.Rows || needed > _storage.Length)
+        {
+            _storage.EnsureCapacity(rows, Math.Max(needed, _storage.Length));
+            InvalidateBatches();
+        }
+    }
+
+    public void FreeSlot(int slot)
+    {
+        if ((uint)slot >= (uint)MaxBatchSize)
+        {
+            return;
+        }
+
+        _slotCapacity[slot] = 0;
+        _slotLength[slot] = 0;
+        if (Array.TrueForAll(_slotCapacity, c => c == 0))
+        {
+            // Nothing in flight: give the KV memory back.
+            InvalidateBatches();
+            _storage.Release();
+        }
+    }
+
+    public void Step(ReadOnlySpan<DecoderRow> rows, ReadOnlySpan<int> tokenIds, Span<float> logits, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        WatchCancellation(cancellationToken);
+
+        int first = int.MaxValue;
+        int last = -1;
+        foreach (DecoderRow row in rows)
+        {
+            CheckRow(row);
+            if (row.TokenCount == 1)
+            {
+                first = Math.Min(first, row.Slot);
+                last = Math.Max(last, row.Slot);
+            }
+        }
+
+        if (last >= 0)
+        {
+            RunDecode(rows, tokenIds, logits, first, last - first + 1, cancellationToken);
+        }
+
+        int offset = 0;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            DecoderRow row = rows[i];
+            if (row.TokenCount > 1)
+            {
+                RunPrefill(row, tokenIds.Slice(offset, row.TokenCount), logits.Slice(i * VocabularySize, VocabularySize), cancellationToken);
+            }
+
+            offset += row.TokenCount;
+        }
+
+        foreach (DecoderRow row in rows)
+        {
+            _slotLength[row.Slot] = row.PastLength + row.TokenCount;
+        }
+    }
+
+    public void Dispose()
+    {
+        _registration.Dispose();
+        InvalidateBatches();
+        _storage.Dispose();
+        _runOptions.Dispose();
+    }
+
+    private void RunDecode(ReadOnlySpan<DecoderRow> rows, ReadOnlySpan<int> tokenIds, Span<float> logits, int first, int count, CancellationToken cancellationToken)
+    {
+        DecodeBatch batch = GetBatch(first, count);
+        int width = _storage.Length;
+
+        // Fillers first: every slot in the range that does not decode in this step.
+        for (int r = 0; r < count; r++)
+        {
+            int slot = first + r;
+            int length = _slotLength[slot];
+            batch.InputIds[r] = 0;
+            batch.PositionIds[r] = length;
+            FillMask(batch.Mask.AsSpan(r * width, width), length + 1);
+        }
+
+        int offset = 0;
+        foreach (DecoderRow row in rows)
+        {
+            if (row.TokenCount == 1)
+            {
+                int r = row.Slot - first;
+                batch.InputIds[r] = tokenIds[offset];
+                batch.PositionIds[r] = row.PastLength;
+                FillMask(batch.Mask.AsSpan(r * width, width), row.PastLength + 1);
+            }
+
+            offset += row.TokenCount;
+        }
+
+        Run(batch.Inputs, batch.Outputs, cancellationToken);
+
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if (rows[i].TokenCount == 1)
+            {
+                int r = rows[i].Slot - first;
+                batch.Logits.AsSpan(r * VocabularySize, VocabularySize).CopyTo(logits.Slice(i * VocabularySize, VocabularySize));
+            }
+        }
+    }
+
+    private void RunPrefill(DecoderRow row, ReadOnlySpan<int> tokens, Span<float> logits, CancellationToken cancellationToken)
+    {
+        // GroupQueryAttention tells a prompt from a decode step by comparing the mask's width with the new
+        // tokens: a prefill row's mask spans exactly its tokens so far (past + new).
+        int width = row.PastLength + tokens.Length;
+        long[] inputIds = new long[tokens.Length];
+        long[] positions = new long[tokens.Length];
+        for (int j = 0; j < tokens.Length; j++)
+        {
+            inputIds[j] = tokens[j];
+            positions[j] = row.PastLength + j;
+        }
+
+        long[] mask = new long[width];
+        FillMask(mask, row.PastLength + tokens.Length);
+        float[] rowLogits = new float[VocabularySize];
+        KvCacheView kv = _storage.GetView(row.Slot, 1);
+        using OrtValue ids = OrtValue.CreateTensor<long>(inputIds, [1, tokens.Length]);
+        using OrtValue maskValue = OrtValue.CreateTensor<long>(mask, [1, width]);
+        using OrtValue positionValue = OrtValue.CreateTensor<long>(positions, [1, tokens.Length]);
+        using OrtValue keep = OrtValue.CreateTensor<long>(new long[] { 1 }, []);
+        using OrtValue logitsValue = OrtValue.CreateTensor<float>(rowLogits, [1, 1, VocabularySize]);
+        (OrtValue[] inputs, OrtValue?[] outputs) = Bind(ids, maskValue, positionValue, keep, logitsValue, kv);
+        Run(inputs, outputs, cancellationToken);
+        rowLogits.CopyTo(logits);
+    }
+
+    private void Run(OrtValue[] inputs, OrtValue?[] outputs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _session.Run(_runOptions, InputIndices, inputs, OutputIndices, outputs);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The model step was cancelled.", cancellationToken);
+        }
+    }
+
+    private (OrtValue[] Inputs, OrtValue?[] Outputs) Bind(OrtValue ids, OrtValue mask, OrtValue positions, OrtValue keep, OrtValue logits, KvCacheView kv)
+    {
+        var inputs = new List<OrtValue> { ids, mask };
+        if (_positionIndex >= 0)
+        {
+            inputs.Add(positions);
+        }
+
+        if (_logitsToKeepIndex >= 0)
+        {
+            inputs.Add(keep);
+        }
+
+        var outputs = new OrtValue?[1 + (2 * _layers)];
+        outputs[0] = logits;
+        for (int layer = 0; layer < _layers; layer++)
+        {
+            inputs.Add(kv.Keys[layer]);
+            inputs.Add(kv.Values[layer]);
+            outputs[1 + (2 * layer)] = kv.Keys[layer];
+            outputs[2 + (2 * layer)] = kv.Values[layer];
+        }
+
+        return (inputs.ToArray(), outputs);
+    }
+
+    private int[] InputIndices => _inputIndices ??= BuildInputIndices();
+
+    private int[] OutputIndices => _outputIndices ??= [_logitsIndex, .. _presentIndices];
+
+    private int[]? _inputIndices;
+    private int[]? _outputIndices;
+
+    private int[] BuildInputIndices()
+    {
+        var indices = new List<int> { _inputIdsIndex, _maskIndex };
+        if (_positionIndex >= 0)
+        {
+            indices.Add(_positionIndex);
+        }
+
+        if (_logitsToKeepIndex >= 0)
+        {
+            indices.Add(_logitsToKeepIndex);
+        }
+
+        indices.AddRange(_pastIndices);
+        return indices.ToArray();
+    }
+
+    private DecodeBatch GetBatch(int first, int count)
+    {
+        long key = ((long)first << 32) | (uint)count;
+        if (_batches.TryGetValue(key, out DecodeBatch? batch))
+        {
+            return batch;
+        }
+
+        int width = _storage.Length;
+        var ids = new long[count];
+        var positions = new long[count];
+        var mask = new long[count * width];
+        var logits = new float[count * VocabularySize];
+        OrtValue idsValue = OrtValue.CreateTensor<long>(ids, [count, 1]);
+        OrtValue maskValue = OrtValue.CreateTensor<long>(mask, [count, width]);
+        OrtValue positionValue = OrtValue.CreateTensor<long>(positions, [count, 1]);
+        OrtValue keep = OrtValue.CreateTensor<long>(new long[] { 1 }, []);
+        OrtValue logitsValue = OrtValue.CreateTensor<float>(logits, [count, 1, VocabularySize]);
+        (OrtValue[] inputs, OrtValue?[] outputs) = Bind(idsValue, maskValue, positionValue, keep, logitsValue, _storage.GetView(first, count));
+        batch = new DecodeBatch(ids, positions, mask, logits, inputs, outputs, [idsValue, maskValue, positionValue, keep, logitsValue]);
+        _batches[key] = batch;
+        return batch;
+    }
+
+    private void InvalidateBatches()
+    {
+        foreach (DecodeBatch batch in _batches.Values)
+        {
+            batch.Dispose();
+        }
+
+        _batches.Clear();
+        _storageGeneration++;
+    }
+
+    private void WatchCancellation(CancellationToken cancellationToken)
+    {
+        if (_registeredToken != cancellationToken)
+        {
+            _registration.Dispose();
+            _registeredToken = cancellationToken;
+            _registration = cancellationToken.CanBeCanceled
+                ? cancellationToken.Register(static state => ((OrtRunOptions)state!).Terminate(), _runOptions)
+                : default;
+        }
+    }
+
+    private void CheckRow(DecoderRow row)
+    {
+        if ((uint)row.Slot >= (uint)MaxBatchSize || _slotCapacity[row.Slot] == 0)
+        {
+            throw new InvalidOperationException($"Slot {row.Slot} is not allocated.");
+        }
+
+        if (row.TokenCount <= 0 || row.PastLength + row.TokenCount > _slotCapacity[row.Slot])
+        {
+            throw new InvalidOperationException($"Slot {row.Slot} was allocated for {_slotCapacity[row.Slot]} tokens; a row with {row.PastLength} past and {row.TokenCount} new does not fit.");
+        }
+    }
+
+    private static void FillMask(Span<long> mask, int ones)
+    {
+        mask[..ones].Fill(1);
+        mask[ones..].Clear();
+    }
+
+    private int RoundUp(int length) => Math.Min(((length + LengthGranularity - 1) / LengthGranularity) * LengthGranularity, MaxSequenceLength + 1);
+
+    private static int NextPowerOfTwo(int value)
+    {
+        int power = 1;
+        while (power < value)
+        {
+            power <<= 1;
+        }
+
+        return power;
+    }
+
+    private int RequireInput(string name)
+    {
+        int index = _session.IndexOfInput(name);
+        return index >= 0
+            ? index
+            : throw new ModelLoadException($"The model '{_session.Source}' has no input '{name}', which the AutoGlm model contract requires. Its inputs are: {string.Join(", ", _session.Inputs.Select(i => i.Name))}. Rebuild it with 'autoglm build'.");
+    }
+
+    private int RequireOutput(string name)
+    {
+        int index = _session.IndexOfOutput(name);
+        return index >= 0
+            ? index
+            : throw new ModelLoadException($"The model '{_session.Source}' has no output '{name}', which the AutoGlm model contract requires. Its outputs are: {string.Join(", ", _session.Outputs.Select(o => o.Name))}. Rebuild it with 'autoglm build'.");
+    }
+
+    /// <summary>The reusable tensors of one decode batch shape (first slot, row count).</summary>
+    private sealed class DecodeBatch : IDisposable
+    {
+        private readonly OrtValue[] _owned;
+
+        public DecodeBatch(long[] inputIds, long[] positionIds, long[] mask, float[] logits, OrtValue[] inputs, OrtValue?[] outputs, OrtValue[] owned)
+        {
+            InputIds = inputIds;
+            PositionIds = positionIds;
+            Mask = mask;
+            Logits = logits;
+            Inputs = inputs;
+            Outputs = outputs;
+            _owned = owned;
+        }
+
+        public long[] InputIds { get; }
+
+        public long[] PositionIds { get; }
+
+        public long[] Mask { get; }
+
+        public float[] Logits { get; }
+
+        public OrtValue[] Inputs { get; }
+
+        public OrtValue?[] Outputs { get; }
+
+        public void Dispose()
+        {
+            foreach (OrtValue value in _owned)
+            {
+                value.Dispose();
+            }
+        }
+    }
+}

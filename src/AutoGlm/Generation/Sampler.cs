@@ -1,0 +1,281 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+
+namespace AutoGlm.Generation;
+
+/// <summary>
+/// Turns one row of logits into a token id: penalties, then greedy choice or temperature, top-k, top-p and
+/// min-p truncation followed by a seeded draw.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The sampler owns vocabulary-sized scratch buffers allocated once, so sampling a token allocates nothing.
+/// Top-k and top-p need the most likely tokens in order; rather than sort the whole vocabulary (151k entries
+/// for GLM-4) it gathers the tokens above a probability threshold, lowering the threshold only when they
+/// cannot contain the answer, and sorts just those.
+/// </para>
+/// <para>Not thread-safe: one instance per scheduler loop.</para>
+/// </remarks>
+internal sealed class Sampler
+{
+    // Tokens whose weight (probability relative to the most likely token) falls below this are usually
+    // irrelevant to top-k/top-p; each gather pass that proves insufficient lowers the bar by this factor.
+    private const float FirstGatherThreshold = 1e-4f;
+    private const float GatherThresholdStep = 1e-4f;
+    private const float LowestGatherThreshold = 1e-30f;
+
+    private readonly float[] _weights;
+    private readonly int[] _candidateIds;
+    private readonly float[] _candidateWeights;
+    private int _candidateCount;
+
+    /// <summary>Creates a sampler for logits rows of <paramref name="vocabularySize"/> entries.</summary>
+    public Sampler(int vocabularySize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabularySize, 1);
+        VocabularySize = vocabularySize;
+        _weights = new float[vocabularySize];
+        _candidateIds = new int[vocabularySize];
+        _candidateWeights = new float[vocabularySize];
+    }
+
+    /// <summary>Gets the length of a logits row.</summary>
+    public int VocabularySize { get; }
+
+    /// <summary>Gets the ids of the tokens that survived the last <see cref="PrepareCandidates"/>, most likely first when truncation sorted them.</summary>
+    public ReadOnlySpan<int> CandidateIds => _candidateIds.AsSpan(0, _candidateCount);
+
+    /// <summary>Gets the unnormalised probabilities matching <see cref="CandidateIds"/>.</summary>
+    public ReadOnlySpan<float> CandidateWeights => _candidateWeights.AsSpan(0, _candidateCount);
+
+    /// <summary>
+    /// Chooses the next token of a sequence. <paramref name="logits"/> is modified in place (penalties and
+    /// temperature). The choice is not recorded in <paramref name="state"/>; the caller calls
+    /// <see cref="SamplingState.Observe"/> once it keeps the token.
+    /// </summary>
+    /// <exception cref="AutoGlmException">The logits contain NaN, or every token has a logit of negative infinity.</exception>
+    public int Sample(Span<float> logits, SamplingState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        CheckRow(logits);
+        ApplyPenalties(logits, state);
+        if (state.Options.IsGreedy)
+        {
+            int best = TensorPrimitives.IndexOfMax(logits);
+            if (!float.IsFinite(logits[best]) && !float.IsPositiveInfinity(logits[best]))
+            {
+                throw BadLogits(logits[best]);
+            }
+
+            return best;
+        }
+
+        PrepareCandidates(logits, state);
+        return Draw(ref state.Random);
+    }
+
+    /// <summary>
+    /// Applies the repetition penalty (Hugging Face: divide positive, multiply negative logits of every token
+    /// seen in the prompt or output), then the frequency and presence penalties (OpenAI: subtract
+    /// <c>frequency × count + presence × (count &gt; 0)</c>, counting the output only).
+    /// </summary>
+    public static void ApplyPenalties(Span<float> logits, SamplingState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (!state.HasPenalties)
+        {
+            return;
+        }
+
+        float repetition = state.Options.RepetitionPenalty;
+        float frequency = state.Options.FrequencyPenalty;
+        float presence = state.Options.PresencePenalty;
+        foreach (int id in state.SeenTokenIds)
+        {
+            float logit = logits[id];
+            if (repetition != 1f)
+            {
+                logit = logit > 0f ? logit / repetition : logit * repetition;
+            }
+
+            int count = state.OutputCount(id);
+            if (count > 0)
+            {
+                logit -= (frequency * count) + presence;
+            }
+
+            logits[id] = logit;
+        }
+    }
+
+    /// <summary>
+    /// Applies temperature, top-k, top-p and min-p to <paramref name="logits"/> (after penalties) and leaves the
+    /// surviving tokens in <see cref="CandidateIds"/> / <see cref="CandidateWeights"/>.
+    /// </summary>
+    /// <returns>How many tokens survived (at least 1).</returns>
+    /// <exception cref="AutoGlmException">The logits contain NaN, or every token has a logit of negative infinity.</exception>
+    public int PrepareCandidates(Span<float> logits, SamplingState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        CheckRow(logits);
+        GenerationOptions options = state.Options;
+        float temperature = options.Temperature;
+        if (temperature != 1f && temperature != 0f)
+        {
+            TensorPrimitives.Divide(logits, temperature, logits);
+        }
+
+        float max = TensorPrimitives.Max(logits);
+        if (!float.IsFinite(max))
+        {
+            throw BadLogits(max);
+        }
+
+        // Weights are probabilities scaled so that the most likely token has 1; normalising is never needed
+        // because every rule below compares weights with each other or with a fraction of their sum.
+        Span<float> weights = _weights;
+        TensorPrimitives.Subtract(logits, max, weights);
+        TensorPrimitives.Exp(weights, weights);
+
+        int topK = options.TopK > 0 && options.TopK < VocabularySize ? options.TopK : 0;
+        float topP = options.TopP;
+        if (topK == 0 && topP >= 1f)
+        {
+            _candidateCount = Gather(weights, options.MinP, out _);
+            return _candidateCount;
+        }
+
+        float total = topK == 0 ? TensorPrimitives.Sum(weights) : 0f;
+        float threshold = FirstGatherThreshold;
+        int count;
+        while (true)
+        {
+            count = Gather(weights, threshold, out float gathered);
+            bool enough = topK > 0 ? count >= topK : gathered >= topP * total;
+            if (enough || threshold == 0f)
+            {
+                break;
+            }
+
+            threshold *= GatherThresholdStep;
+            if (threshold < LowestGatherThreshold)
+            {
+                threshold = 0f;
+            }
+        }
+
+        Span<float> candidateWeights = _candidateWeights.AsSpan(0, count);
+        Span<int> candidateIds = _candidateIds.AsSpan(0, count);
+        // Sorting negated weights ascending is a descending sort that takes the runtime's allocation-free
+        // path for primitive keys (a custom comparer would be boxed on every call).
+        TensorPrimitives.Negate(candidateWeights, candidateWeights);
+        candidateWeights.Sort(candidateIds);
+        TensorPrimitives.Negate(candidateWeights, candidateWeights);
+
+        if (topK > 0 && count > topK)
+        {
+            count = topK;
+            candidateWeights = candidateWeights[..count];
+        }
+
+        if (topP < 1f)
+        {
+            // Hugging Face's rule: keep a token while the mass of the tokens before it is below top-p of the
+            // distribution (renormalised over the top-k survivors when top-k ran first).
+            float norm = topK > 0 ? TensorPrimitives.Sum(candidateWeights) : total;
+            float limit = topP * norm;
+            float before = 0f;
+            int kept = 0;
+            while (kept < count && (kept == 0 || before < limit))
+            {
+                before += candidateWeights[kept];
+                kept++;
+            }
+
+            count = kept;
+        }
+
+        if (options.MinP > 0f)
+        {
+            float floor = options.MinP * _candidateWeights[0];
+            int kept = 1;
+            while (kept < count && _candidateWeights[kept] >= floor)
+            {
+                kept++;
+            }
+
+            count = kept;
+        }
+
+        _candidateCount = count;
+        return count;
+    }
+
+    /// <summary>Draws one of the current candidates in proportion to its weight.</summary>
+    public int Draw(ref SplitMix64 random)
+    {
+        ReadOnlySpan<float> weights = CandidateWeights;
+        ReadOnlySpan<int> ids = CandidateIds;
+        double total = 0;
+        foreach (float weight in weights)
+        {
+            total += weight;
+        }
+
+        double target = random.NextDouble() * total;
+        double cumulative = 0;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            cumulative += weights[i];
+            if (target < cumulative)
+            {
+                return ids[i];
+            }
+        }
+
+        // Only reachable through rounding at the very top of the range: the last token with any weight.
+        for (int i = weights.Length - 1; i > 0; i--)
+        {
+            if (weights[i] > 0f)
+            {
+                return ids[i];
+            }
+        }
+
+        return ids[0];
+    }
+
+    private int Gather(ReadOnlySpan<float> weights, float threshold, out float gathered)
+    {
+        int count = 0;
+        float sum = 0f;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            float weight = weights[i];
+            if (weight >= threshold)
+            {
+                _candidateIds[count] = i;
+                _candidateWeights[count] = weight;
+                sum += weight;
+                count++;
+            }
+        }
+
+        gathered = sum;
+        return count;
+    }
+
+    private void CheckRow(ReadOnlySpan<float> logits)
+    {
+        if (logits.Length != VocabularySize)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"A logits row has {logits.Length} entries but the sampler was made for a vocabulary of {VocabularySize}."),
+                nameof(logits));
+        }
+    }
+
+    private static AutoGlmException BadLogits(float value) => new(string.Create(
+        CultureInfo.InvariantCulture,
+        $"The model produced unusable logits (the largest is {value}): NaN, or negative infinity for every token. The model's weights or inputs are broken; check the model folder with the builder's validation."));
+}

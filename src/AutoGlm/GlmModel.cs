@@ -1,0 +1,206 @@
+using System.Runtime.CompilerServices;
+using AutoGlm.Execution;
+using AutoGlm.Generation;
+using AutoGlm.Models;
+using AutoGlm.Tokenization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AutoGlm;
+
+/// <summary>
+/// A loaded GLM model serving generation requests: any number of callers may generate concurrently; their
+/// requests are batched together continuously (each decode step runs every active sequence at once) and
+/// tokens stream back as they are sampled.
+/// </summary>
+/// <remarks>
+/// Thread-safe. Dispose stops accepting requests, cancels those in flight (their callers see
+/// <see cref="ObjectDisposedException"/> or <see cref="OperationCanceledException"/>), then releases the session and the weights.
+/// </remarks>
+public sealed class GlmModel : IDisposable, IAsyncDisposable
+{
+    private readonly ModelSession _session;
+    private readonly OnnxBatchDecoder _decoder;
+    private readonly BatchScheduler _scheduler;
+    private int _disposed;
+
+    private GlmModel(ModelSession session, Tokenizer tokenizer, OnnxBatchDecoder decoder, BatchScheduler scheduler, GlmModelOptions options)
+    {
+        _session = session;
+        Tokenizer = tokenizer;
+        _decoder = decoder;
+        _scheduler = scheduler;
+        Options = options;
+    }
+
+    /// <summary>What the model folder describes.</summary>
+    public GlmModelInfo Info => _session.Info;
+
+    /// <summary>The model's tokenizer.</summary>
+    public Tokenizer Tokenizer { get; }
+
+    /// <summary>The options the model was loaded with.</summary>
+    public GlmModelOptions Options { get; }
+
+    /// <summary>The execution provider in use, and why others were rejected.</summary>
+    public ExecutionProviderSelection ExecutionProvider => _session.Provider;
+
+    /// <summary>Whether the weights are read through a memory map.</summary>
+    public bool WeightsAreMemoryMapped => _session.WeightsAreMapped;
+
+    /// <summary>The most positions (prompt + generated tokens) one request may use.</summary>
+    public int MaxSequenceLength => _decoder.MaxSequenceLength;
+
+    /// <summary>Requests waiting for admission.</summary>
+    public int QueuedRequestCount => _scheduler.QueuedRequestCount;
+
+    /// <summary>Requests being prefilled or decoded.</summary>
+    public int ActiveRequestCount => _scheduler.ActiveSequenceCount;
+
+    /// <summary>KV cache tokens reserved by running requests.</summary>
+    public int KvTokensInUse => _scheduler.KvTokensInUse;
+
+    /// <summary>The KV cache budget in tokens.</summary>
+    public int KvBudgetTokens => _scheduler.KvBudgetTokens;
+
+    /// <summary>Bytes of KV cache memory allocated now (it grows with the requests in flight and is released when idle).</summary>
+    public long KvBytesAllocated => _decoder.KvBytesAllocated;
+
+    /// <summary>Model steps run so far.</summary>
+    public long StepCount => _scheduler.StepCount;
+
+    /// <summary>Loads the model folder at <paramref name="path"/>.</summary>
+    /// <exception cref="ModelLoadException">A file is missing, malformed or inconsistent; the message names it.</exception>
+    /// <exception cref="TokenizerException">The tokenizer files are malformed.</exception>
+    /// <exception cref="ExecutionProviderUnavailableException">The requested provider cannot run here.</exception>
+    /// <exception cref="OnnxRuntimeLoadException">ONNX Runtime cannot be loaded.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public static GlmModel Load(string path, GlmModelOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= new GlmModelOptions();
+        options.Validate();
+        ILogger logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AutoGlm");
+
+        GlmModelInfo info = ModelFolder.Read(path);
+        int maxSequence = Math.Min(options.MaxSequenceLength ?? info.ContextLength, info.ContextLength);
+        if (options.KvBudgetTokens is int budget && budget < Math.Min(maxSequence, 2))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), budget, $"KvBudgetTokens ({budget}) is too small to hold any request.");
+        }
+
+        Tokenizer tokenizer = Tokenizer.Load(info.FolderPath);
+        ModelSession session = ModelSession.Open(info, options.ExecutionProvider, options.IntraOpThreads, options.MemoryMapWeights, logger);
+        OnnxBatchDecoder? decoder = null;
+        try
+        {
+            decoder = new OnnxBatchDecoder(session.Session, info, options.MaxBatchSize, maxSequence);
+            var scheduler = new BatchScheduler(decoder, new TokenizerTextDecoder(tokenizer), new BatchSchedulerOptions
+            {
+                QueueCapacity = options.QueueCapacity,
+                KvBudgetTokens = options.KvBudgetTokens,
+                PrefillChunkTokens = options.PrefillChunkTokens,
+                EosTokenIds = info.EosTokenIds,
+                TimeProvider = options.TimeProvider,
+            });
+            var model = new GlmModel(session, tokenizer, decoder, scheduler, options);
+            if (options.WarmUp)
+            {
+                model.WarmUpAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            }
+
+            return model;
+        }
+        catch
+        {
+            decoder?.Dispose();
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads the model folder at <paramref name="path"/> without blocking the caller's thread.</summary>
+    /// <inheritdoc cref="Load" path="/exception"/>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before loading finished.</exception>
+    public static async Task<GlmModel> LoadAsync(string path, GlmModelOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        GlmModel model = await Task.Run(() => Load(path, options), cancellationToken).ConfigureAwait(false);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            await model.DisposeAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return model;
+    }
+
+    /// <summary>Encodes <paramref name="prompt"/> (special tokens such as <c>[gMASK]</c> recognised) and streams the generated tokens.</summary>
+    /// <exception cref="ArgumentException">The prompt is empty or does not fit in the model's context (the message states both lengths).</exception>
+    /// <exception cref="QueueFullException">(On enumeration) too many requests are waiting.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    /// <exception cref="OperationCanceledException">(On enumeration) <paramref name="cancellationToken"/> fired.</exception>
+    public IAsyncEnumerable<GeneratedToken> GenerateStreamingAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        return GenerateStreamingAsync(Tokenizer.Encode(prompt), options, cancellationToken);
+    }
+
+    /// <summary>Streams the tokens generated after <paramref name="promptTokenIds"/>.</summary>
+    /// <inheritdoc cref="GenerateStreamingAsync(string, GenerationOptions?, CancellationToken)" path="/exception"/>
+    public IAsyncEnumerable<GeneratedToken> GenerateStreamingAsync(IReadOnlyList<int> promptTokenIds, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _scheduler.GenerateStreamingAsync(promptTokenIds, options, cancellationToken);
+    }
+
+    /// <summary>Generates after <paramref name="prompt"/> and returns the whole result with usage, finish reason and timings.</summary>
+    /// <inheritdoc cref="GenerateStreamingAsync(string, GenerationOptions?, CancellationToken)" path="/exception"/>
+    public Task<GenerationResult> GenerateAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        return GenerateAsync(Tokenizer.Encode(prompt), options, cancellationToken);
+    }
+
+    /// <summary>Generates after <paramref name="promptTokenIds"/> and returns the whole result.</summary>
+    /// <inheritdoc cref="GenerateStreamingAsync(string, GenerationOptions?, CancellationToken)" path="/exception"/>
+    public Task<GenerationResult> GenerateAsync(IReadOnlyList<int> promptTokenIds, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _scheduler.GenerateAsync(promptTokenIds, options, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _scheduler.Dispose();
+        _decoder.Dispose();
+        _session.Dispose();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _scheduler.DisposeAsync().ConfigureAwait(false);
+        _decoder.Dispose();
+        _session.Dispose();
+    }
+
+    private async ValueTask WarmUpAsync(CancellationToken cancellationToken)
+    {
+        int first = Info.EosTokenIds.Count > 0 ? Info.EosTokenIds[0] : 0;
+        await foreach (GeneratedToken _ in _scheduler.GenerateStreamingAsync([first, first], new GenerationOptions { MaxNewTokens = 2, IgnoreEos = true }, cancellationToken).ConfigureAwait(false))
+        {
+        }
+    }
+}

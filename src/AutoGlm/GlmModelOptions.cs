@@ -1,0 +1,64 @@
+using AutoGlm.Execution;
+using Microsoft.Extensions.Logging;
+
+namespace AutoGlm;
+
+/// <summary>How a <see cref="GlmModel"/> is loaded and how it serves requests.</summary>
+/// <remarks>Immutable once passed to <see cref="GlmModel.Load"/>; safe to share.</remarks>
+public sealed record GlmModelOptions
+{
+    /// <summary>Where the model runs; <see cref="Execution.ExecutionProvider.Cpu"/> by default.</summary>
+    public ExecutionProvider ExecutionProvider { get; init; } = ExecutionProvider.Cpu;
+
+    /// <summary>Threads ONNX Runtime uses inside one operator; 0 lets it choose (one per physical core).</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>The most sequences decoded together in one step.</summary>
+    public int MaxBatchSize { get; init; } = 8;
+
+    /// <summary>The most positions (prompt + generated) one request may use; null means the model's context length.</summary>
+    public int? MaxSequenceLength { get; init; }
+
+    /// <summary>The KV cache budget in tokens over all running requests; null means <see cref="MaxBatchSize"/> × the max sequence length.</summary>
+    public int? KvBudgetTokens { get; init; }
+
+    /// <summary>The most requests that may wait; one more is rejected with <see cref="QueueFullException"/>.</summary>
+    public int QueueCapacity { get; init; } = 64;
+
+    /// <summary>The most prompt tokens read between two decode steps, bounding the latency running requests see while a long prompt is read.</summary>
+    public int PrefillChunkTokens { get; init; } = 256;
+
+    /// <summary>Whether the weights file is memory-mapped and handed to ONNX Runtime (true), or left for ONNX Runtime to read.</summary>
+    public bool MemoryMapWeights { get; init; } = true;
+
+    /// <summary>Whether <see cref="GlmModel.Load"/> runs one short generation so the first request does not pay for warm-up.</summary>
+    public bool WarmUp { get; init; } = true;
+
+    /// <summary>Where log messages go; none by default.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>The clock for timings; the system clock by default.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Checks every value, naming the bad one.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range; the message quotes it.</exception>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(ExecutionProvider);
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+        ArgumentOutOfRangeException.ThrowIfNegative(IntraOpThreads, nameof(IntraOpThreads));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBatchSize, nameof(MaxBatchSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatchSize, 256, nameof(MaxBatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(QueueCapacity, nameof(QueueCapacity));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(PrefillChunkTokens, nameof(PrefillChunkTokens));
+        if (MaxSequenceLength is int max)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max, nameof(MaxSequenceLength));
+        }
+
+        if (KvBudgetTokens is int budget)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(budget, nameof(KvBudgetTokens));
+        }
+    }
+}

@@ -1,0 +1,287 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text;
+
+namespace AutoGlm.Tokenization;
+
+/// <summary>
+/// Byte-level BPE: turns one pre-token into ids by merging adjacent tokens, lowest rank first and leftmost
+/// first among equal ranks, the way both the Hugging Face BPE model and tiktoken do. Results for short
+/// pieces are cached, so repeated words do not run BPE again.
+/// </summary>
+/// <remarks>Thread-safe: the tables are immutable and the cache is a concurrent dictionary.</remarks>
+internal sealed class BytePairModel
+{
+    /// <summary>Pieces longer than this (in UTF-16 units) are not cached.</summary>
+    private const int MaxCachedPieceLength = 64;
+
+    /// <summary>The cache is cleared when it reaches this many entries, so memory stays bounded on untrusted text.</summary>
+    private const int MaxCacheEntries = 1 << 18;
+
+    /// <summary>Up to this many bytes the simple quadratic merge loop is faster than the heap.</summary>
+    private const int MaxLinearMergeLength = 48;
+
+    [ThreadStatic]
+    private static PriorityQueue<int, long>? t_queue;
+
+    private readonly int[] _byteIds;
+    private readonly Dictionary<long, MergeRule> _merges;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabulary;
+    private readonly bool _ignoreMerges;
+    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
+    private int _cacheCount;
+
+    /// <param name="vocabulary">Byte-level text of each model token → id.</param>
+    /// <param name="merges">(left id, right id) packed by <see cref="PairKey"/> → merge rule.</param>
+    /// <param name="ignoreMerges">Emit a piece that is itself a vocabulary entry as one token without merging (tiktoken always does).</param>
+    public BytePairModel(Dictionary<string, int> vocabulary, Dictionary<long, MergeRule> merges, bool ignoreMerges)
+    {
+        _vocabulary = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
+        _merges = merges;
+        _ignoreMerges = ignoreMerges;
+        _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+        _byteIds = new int[256];
+        Span<char> one = stackalloc char[1];
+        for (int b = 0; b < 256; b++)
+        {
+            one[0] = ByteLevelAlphabet.ToChar((byte)b);
+            _byteIds[b] = _vocabulary.TryGetValue(one, out int id) ? id : -1;
+        }
+    }
+
+    /// <summary>The number of merge rules.</summary>
+    public int MergeCount => _merges.Count;
+
+    /// <summary>Packs a pair of ids into a merge-table key.</summary>
+    public static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
+
+    /// <summary>Appends the ids of one pre-token.</summary>
+    public void EncodePiece(ReadOnlySpan<char> piece, ref PooledIdList output)
+    {
+        bool cacheable = piece.Length <= MaxCachedPieceLength;
+        if (cacheable && _cacheLookup.TryGetValue(piece, out int[]? cached))
+        {
+            output.AddRange(cached);
+            return;
+        }
+
+        int start = output.Count;
+        int maxBytes = Encoding.UTF8.GetMaxByteCount(piece.Length);
+        byte[]? rented = null;
+        Span<byte> bytes = maxBytes <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
+        try
+        {
+            // Lone surrogates become U+FFFD here, as in every reference tokenizer.
+            int count = Encoding.UTF8.GetBytes(piece, bytes);
+            EncodeBytes(bytes[..count], ref output);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        if (cacheable)
+        {
+            if (Interlocked.Increment(ref _cacheCount) > MaxCacheEntries)
+            {
+                _cache.Clear();
+                Interlocked.Exchange(ref _cacheCount, 0);
+            }
+
+            _cache.TryAdd(piece.ToString(), output.AsSpan()[start..].ToArray());
+        }
+    }
+
+    /// <summary>Appends the ids of one pre-token given as UTF-8 bytes (no cache).</summary>
+    public void EncodeBytes(ReadOnlySpan<byte> bytes, ref PooledIdList output)
+    {
+        if (bytes.Length == 0)
+        {
+            return;
+        }
+
+        if (bytes.Length == 1)
+        {
+            AddByte(bytes[0], ref output);
+            return;
+        }
+
+        if (_ignoreMerges && TryWholePiece(bytes, ref output))
+        {
+            return;
+        }
+
+        int[]? rented = null;
+        Span<int> ids = bytes.Length <= 256 ? stackalloc int[256] : (rented = ArrayPool<int>.Shared.Rent(bytes.Length));
+        try
+        {
+            int count = 0;
+            foreach (byte b in bytes)
+            {
+                // A byte the vocabulary lacks is dropped, as the Hugging Face BPE model does without an unknown token.
+                int id = _byteIds[b];
+                if (id >= 0)
+                {
+                    ids[count++] = id;
+                }
+            }
+
+            if (count <= MaxLinearMergeLength)
+            {
+                count = MergeLinear(ids[..count]);
+                output.AddRange(ids[..count]);
+            }
+            else
+            {
+                MergeWithHeap(ids[..count], ref output);
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private void AddByte(byte value, ref PooledIdList output)
+    {
+        int id = _byteIds[value];
+        if (id >= 0)
+        {
+            output.Add(id);
+        }
+    }
+
+    private bool TryWholePiece(ReadOnlySpan<byte> bytes, ref PooledIdList output)
+    {
+        char[]? rented = null;
+        Span<char> text = bytes.Length <= 256 ? stackalloc char[256] : (rented = ArrayPool<char>.Shared.Rent(bytes.Length));
+        try
+        {
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                text[i] = ByteLevelAlphabet.ToChar(bytes[i]);
+            }
+
+            if (_vocabulary.TryGetValue(text[..bytes.Length], out int id))
+            {
+                output.Add(id);
+                return true;
+            }
+
+            return false;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private int MergeLinear(Span<int> ids)
+    {
+        int count = ids.Length;
+        while (count > 1)
+        {
+            int bestRank = int.MaxValue;
+            int bestIndex = -1;
+            int bestId = 0;
+            for (int i = 0; i < count - 1; i++)
+            {
+                if (_merges.TryGetValue(PairKey(ids[i], ids[i + 1]), out MergeRule rule) && rule.Rank < bestRank)
+                {
+                    bestRank = rule.Rank;
+                    bestIndex = i;
+                    bestId = rule.Id;
+                }
+            }
+
+            if (bestIndex < 0)
+            {
+                break;
+            }
+
+            ids[bestIndex] = bestId;
+            ids[(bestIndex + 2)..count].CopyTo(ids[(bestIndex + 1)..]);
+            count--;
+        }
+
+        return count;
+    }
+
+    private void MergeWithHeap(Span<int> ids, ref PooledIdList output)
+    {
+        // Symbols form a linked list over the original positions; the queue holds candidate merges ordered by
+        // (rank, position), and entries made stale by earlier merges are skipped when popped.
+        int n = ids.Length;
+        int[] links = ArrayPool<int>.Shared.Rent(2 * n);
+        Span<int> previous = links.AsSpan(0, n);
+        Span<int> next = links.AsSpan(n, n);
+        PriorityQueue<int, long> queue = t_queue ??= new PriorityQueue<int, long>();
+        queue.Clear();
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                previous[i] = i - 1;
+                next[i] = i + 1 < n ? i + 1 : -1;
+            }
+
+            for (int i = 0; i < n - 1; i++)
+            {
+                Enqueue(queue, ids, i, i + 1);
+            }
+
+            while (queue.TryDequeue(out int left, out long priority))
+            {
+                int right = next[left];
+                if (ids[left] < 0 || right < 0 || !_merges.TryGetValue(PairKey(ids[left], ids[right]), out MergeRule rule)
+                    || rule.Rank != (int)(priority >> 32))
+                {
+                    continue;
+                }
+
+                ids[left] = rule.Id;
+                ids[right] = -1;
+                int after = next[right];
+                next[left] = after;
+                if (after >= 0)
+                {
+                    previous[after] = left;
+                    Enqueue(queue, ids, left, after);
+                }
+
+                if (previous[left] >= 0)
+                {
+                    Enqueue(queue, ids, previous[left], left);
+                }
+            }
+
+            for (int i = 0; i >= 0; i = next[i])
+            {
+                output.Add(ids[i]);
+            }
+        }
+        finally
+        {
+            queue.Clear();
+            ArrayPool<int>.Shared.Return(links);
+        }
+    }
+
+    private void Enqueue(PriorityQueue<int, long> queue, Span<int> ids, int left, int right)
+    {
+        if (_merges.TryGetValue(PairKey(ids[left], ids[right]), out MergeRule rule))
+        {
+            queue.Enqueue(left, ((long)rule.Rank << 32) | (uint)left);
+        }
+    }
+}

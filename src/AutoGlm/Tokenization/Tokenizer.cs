@@ -1,0 +1,376 @@
+using System.Text;
+
+namespace AutoGlm.Tokenization;
+
+/// <summary>
+/// A byte-level BPE tokenizer read from a model folder: a Hugging Face <c>tokenizer.json</c> (GLM-4-hf,
+/// GLM-Edge, GLM-4-0414, Llama-3, Qwen) or GLM-4's tiktoken <c>tokenizer.model</c> with its
+/// <c>tokenizer_config.json</c>. It gives the same ids as the model's own tokenizer.
+/// </summary>
+/// <remarks>
+/// Thread-safe: every member may be called concurrently. Pre-tokens seen before are served from a bounded
+/// cache, so repeated words do not run BPE again.
+/// </remarks>
+public sealed class Tokenizer : ITokenizer
+{
+    /// <summary>The file name of a Hugging Face tokenizer.</summary>
+    public const string TokenizerJsonFileName = "tokenizer.json";
+
+    /// <summary>The file name of a tiktoken rank file.</summary>
+    public const string TiktokenFileName = "tokenizer.model";
+
+    /// <summary>The file name of the tokenizer configuration (special tokens, chat template).</summary>
+    public const string ConfigFileName = "tokenizer_config.json";
+
+    [ThreadStatic]
+    private static List<(int Start, int Length)>? t_pieces;
+
+    [ThreadStatic]
+    private static List<(int Start, int Length)>? t_scratch;
+
+    private readonly BytePairModel _model;
+    private readonly Dictionary<string, int> _modelVocabulary;
+    private readonly Dictionary<string, int> _addedByContent;
+    private readonly TextNormalizer? _normalizer;
+    private readonly TextSplitter[] _splitters;
+    private readonly bool _addPrefixSpace;
+    private readonly AddedTokenMatcher _rawMatcher;
+    private readonly AddedTokenMatcher _rawMatcherWithoutSpecial;
+    private readonly AddedTokenMatcher _normalizedMatcher;
+    private readonly AddedTokenMatcher _normalizedMatcherWithoutSpecial;
+    private readonly string?[] _tokens;
+    private readonly byte[]?[] _tokenBytes;
+    private readonly bool[] _isSpecial;
+
+    internal Tokenizer(
+        string source,
+        BytePairModel model,
+        Dictionary<string, int> modelVocabulary,
+        IReadOnlyList<AddedToken> addedTokens,
+        TextNormalizer? normalizer,
+        TextSplitter[] splitters,
+        bool addPrefixSpace,
+        bool addedTokensAreByteLevel)
+    {
+        Source = source;
+        _model = model;
+        _modelVocabulary = modelVocabulary;
+        _normalizer = normalizer;
+        _splitters = splitters;
+        _addPrefixSpace = addPrefixSpace;
+
+        int size = 0;
+        foreach (int id in modelVocabulary.Values)
+        {
+            size = Math.Max(size, id + 1);
+        }
+
+        foreach (AddedToken token in addedTokens)
+        {
+            size = Math.Max(size, token.Id + 1);
+        }
+
+        _tokens = new string?[size];
+        _tokenBytes = new byte[]?[size];
+        _isSpecial = new bool[size];
+        foreach ((string token, int id) in modelVocabulary)
+        {
+            _tokens[id] = token;
+            _tokenBytes[id] = ByteLevelAlphabet.TryToBytes(token, out byte[] bytes) ? bytes : Encoding.UTF8.GetBytes(token);
+        }
+
+        _addedByContent = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (AddedToken token in addedTokens)
+        {
+            _tokens[token.Id] = token.Content;
+            _isSpecial[token.Id] = token.IsSpecial;
+            _addedByContent[token.Content] = token.Id;
+
+            // The Hugging Face ByteLevel decoder maps an added token's characters through the byte alphabet when
+            // it can (ASCII punctuation and letters stand for themselves) and uses its UTF-8 otherwise.
+            _tokenBytes[token.Id] = addedTokensAreByteLevel && ByteLevelAlphabet.TryToBytes(token.Content, out byte[] bytes)
+                ? bytes
+                : Encoding.UTF8.GetBytes(token.Content);
+        }
+
+        AddedToken[] raw = [.. addedTokens.Where(t => !t.Normalized || normalizer is null)];
+        AddedToken[] normalized = [.. addedTokens.Where(t => t.Normalized && normalizer is not null)];
+        _rawMatcher = new AddedTokenMatcher(raw);
+        _rawMatcherWithoutSpecial = new AddedTokenMatcher(raw.Where(t => !t.IsSpecial));
+        _normalizedMatcher = new AddedTokenMatcher(normalized);
+        _normalizedMatcherWithoutSpecial = new AddedTokenMatcher(normalized.Where(t => !t.IsSpecial));
+        AddedTokenCount = addedTokens.Count;
+    }
+
+    /// <summary>The file the tokenizer was read from.</summary>
+    public string Source { get; }
+
+    /// <inheritdoc/>
+    public int VocabularySize => _tokens.Length;
+
+    /// <summary>The number of added (special or plain) tokens.</summary>
+    public int AddedTokenCount { get; }
+
+    /// <summary>
+    /// Reads the tokenizer of a model folder, or a tokenizer file. In a folder, <c>tokenizer.json</c> is
+    /// preferred; otherwise <c>tokenizer.model</c> (tiktoken ranks) is read with the special tokens listed in
+    /// <c>tokenizer_config.json</c> (GLM-4's defaults when that file has none).
+    /// </summary>
+    /// <param name="modelFolderOrFile">A model folder, a <c>tokenizer.json</c>, or a <c>tokenizer.model</c>.</param>
+    /// <returns>The tokenizer.</returns>
+    /// <exception cref="TokenizerException">No tokenizer file was found, a file is malformed, or it uses a component AutoGlm does not support.</exception>
+    public static Tokenizer Load(string modelFolderOrFile)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelFolderOrFile);
+        string file = modelFolderOrFile;
+        if (Directory.Exists(modelFolderOrFile))
+        {
+            string json = Path.Combine(modelFolderOrFile, TokenizerJsonFileName);
+            string model = Path.Combine(modelFolderOrFile, TiktokenFileName);
+            file = File.Exists(json) ? json
+                : File.Exists(model) ? model
+                : throw new TokenizerException($"The folder '{modelFolderOrFile}' has neither {TokenizerJsonFileName} nor {TiktokenFileName}; copy the model's tokenizer files into it.");
+        }
+        else if (!File.Exists(modelFolderOrFile))
+        {
+            throw new TokenizerException($"The tokenizer path '{modelFolderOrFile}' does not exist; pass a model folder, a {TokenizerJsonFileName} or a {TiktokenFileName}.");
+        }
+
+        if (file.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            return TokenizerJsonReader.Load(file);
+        }
+
+        string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".", ConfigFileName);
+        return TiktokenReader.Load(file, File.Exists(config) ? TokenizerConfigFile.Load(config) : null);
+    }
+
+    /// <inheritdoc/>
+    public int Encode(ReadOnlySpan<char> text, ICollection<int> ids, bool parseSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var buffer = new PooledIdList(text.Length / 3);
+        try
+        {
+            EncodeCore(text, parseSpecialTokens, ref buffer);
+            if (ids is List<int> list)
+            {
+                list.AddRange(buffer.AsSpan());
+            }
+            else
+            {
+                foreach (int id in buffer.AsSpan())
+                {
+                    ids.Add(id);
+                }
+            }
+
+            return buffer.Count;
+        }
+        finally
+        {
+            buffer.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
+    public int Encode(ReadOnlySpan<char> text, Span<int> destination, bool parseSpecialTokens = true)
+    {
+        var buffer = new PooledIdList(text.Length / 3);
+        try
+        {
+            EncodeCore(text, parseSpecialTokens, ref buffer);
+            if (buffer.Count > destination.Length)
+            {
+                throw new ArgumentException($"The destination holds {destination.Length} ids but the text encodes to {buffer.Count}; pass a buffer of at least {buffer.Count}.", nameof(destination));
+            }
+
+            buffer.AsSpan().CopyTo(destination);
+            return buffer.Count;
+        }
+        finally
+        {
+            buffer.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> Encode(string text, bool parseSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var buffer = new PooledIdList(text.Length / 3);
+        try
+        {
+            EncodeCore(text, parseSpecialTokens, ref buffer);
+            return buffer.AsSpan().ToArray();
+        }
+        finally
+        {
+            buffer.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
+    public int CountTokens(ReadOnlySpan<char> text, bool parseSpecialTokens = true)
+    {
+        var buffer = new PooledIdList(text.Length / 3);
+        try
+        {
+            EncodeCore(text, parseSpecialTokens, ref buffer);
+            return buffer.Count;
+        }
+        finally
+        {
+            buffer.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false)
+    {
+        int byteCount = 0;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (!(skipSpecialTokens && IsSpecial(ids[i])))
+            {
+                byteCount += GetTokenBytes(ids[i], i).Length;
+            }
+        }
+
+        byte[] bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(byteCount, 1));
+        try
+        {
+            int offset = 0;
+            foreach (int id in ids)
+            {
+                if (!(skipSpecialTokens && IsSpecial(id)))
+                {
+                    ReadOnlySpan<byte> token = _tokenBytes[id];
+                    token.CopyTo(bytes.AsSpan(offset));
+                    offset += token.Length;
+                }
+            }
+
+            // Invalid or truncated UTF-8 becomes U+FFFD per maximal invalid subsequence, as Rust's from_utf8_lossy does.
+            return Encoding.UTF8.GetString(bytes, 0, offset);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    /// <inheritdoc/>
+    public int? TokenToId(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (_addedByContent.TryGetValue(token, out int id) || _modelVocabulary.TryGetValue(token, out id))
+        {
+            return id;
+        }
+
+        return null;
+    }
+
+    /// <inheritdoc/>
+    public string? IdToToken(int id) => (uint)id < (uint)_tokens.Length ? _tokens[id] : null;
+
+    /// <inheritdoc/>
+    public bool IsSpecial(int id) => (uint)id < (uint)_isSpecial.Length && _isSpecial[id];
+
+    /// <inheritdoc/>
+    public IncrementalDecoder CreateIncrementalDecoder(bool skipSpecialTokens = false) => new(this, skipSpecialTokens);
+
+    /// <summary>The bytes an id stands for; <paramref name="position"/> is only for the error message.</summary>
+    internal ReadOnlySpan<byte> GetTokenBytes(int id, int position)
+    {
+        if ((uint)id >= (uint)_tokenBytes.Length || _tokenBytes[id] is not { } bytes)
+        {
+            throw new TokenizerException($"Token id {id} (at position {position}) is not in the vocabulary of '{Source}', whose ids run from 0 to {_tokenBytes.Length - 1}; the ids must come from this tokenizer.");
+        }
+
+        return bytes;
+    }
+
+    private void EncodeCore(ReadOnlySpan<char> text, bool parseSpecialTokens, ref PooledIdList output)
+    {
+        AddedTokenMatcher matcher = parseSpecialTokens ? _rawMatcher : _rawMatcherWithoutSpecial;
+        int position = 0;
+        while (!matcher.IsEmpty && matcher.TryFindNext(text, position, out int start, out int end, out AddedToken? token))
+        {
+            EncodeSegment(text[position..start], parseSpecialTokens, ref output);
+            output.Add(token!.Id);
+            position = end;
+        }
+
+        EncodeSegment(text[position..], parseSpecialTokens, ref output);
+    }
+
+    private void EncodeSegment(ReadOnlySpan<char> segment, bool parseSpecialTokens, ref PooledIdList output)
+    {
+        if (segment.IsEmpty)
+        {
+            return;
+        }
+
+        if (_normalizer is null)
+        {
+            EncodeText(segment, ref output);
+            return;
+        }
+
+        string normalized = _normalizer.Normalize(segment);
+        AddedTokenMatcher matcher = parseSpecialTokens ? _normalizedMatcher : _normalizedMatcherWithoutSpecial;
+        int position = 0;
+        while (!matcher.IsEmpty && matcher.TryFindNext(normalized, position, out int start, out int end, out AddedToken? token))
+        {
+            EncodeText(normalized.AsSpan(position, start - position), ref output);
+            output.Add(token!.Id);
+            position = end;
+        }
+
+        EncodeText(normalized.AsSpan(position), ref output);
+    }
+
+    private void EncodeText(ReadOnlySpan<char> text, ref PooledIdList output)
+    {
+        if (text.IsEmpty)
+        {
+            return;
+        }
+
+        if (_addPrefixSpace && text[0] != ' ')
+        {
+            text = string.Concat(" ", text);
+        }
+
+        if (_splitters.Length == 0)
+        {
+            _model.EncodePiece(text, ref output);
+            return;
+        }
+
+        List<(int Start, int Length)> pieces = t_pieces ??= [];
+        pieces.Clear();
+        _splitters[0].Split(text, 0, pieces);
+        for (int s = 1; s < _splitters.Length; s++)
+        {
+            List<(int Start, int Length)> next = t_scratch ??= [];
+            next.Clear();
+            foreach ((int start, int length) in pieces)
+            {
+                _splitters[s].Split(text.Slice(start, length), start, next);
+            }
+
+            (t_pieces, t_scratch) = (next, pieces);
+            pieces = next;
+        }
+
+        foreach ((int start, int length) in pieces)
+        {
+            _model.EncodePiece(text.Slice(start, length), ref output);
+        }
+
+        pieces.Clear();
+    }
+}

@@ -1,0 +1,70 @@
+using AutoGlm.Generation;
+using AutoGlm.Models;
+using AutoGlm.Native;
+
+namespace AutoGlm.IntegrationTests;
+
+[Collection(TinyModelCollection.Name)]
+public sealed class OnnxBatchDecoderTests
+{
+    private readonly TinyModelFixture _fixture;
+
+    public OnnxBatchDecoderTests(TinyModelFixture fixture)
+    {
+        _fixture = fixture;
+    }
+
+    [Fact]
+    public void Step_Prefill_MatchesPlainRunLogits()
+    {
+        GlmModelInfo info = ModelFolder.Read(_fixture.ModelPath);
+        using OrtSession session = OrtSession.Create(Path.Combine(_fixture.ModelPath, "model.onnx"));
+        using var decoder = new OnnxBatchDecoder(session, info, 2, 64);
+        int[] prompt = [5, 17, 300, 42, 9];
+        float[] expected = PlainLogits(session, info, prompt);
+
+        decoder.AllocateSlot(0, 20);
+        float[] logits = new float[info.VocabularySize];
+        decoder.Step([new DecoderRow(0, 0, prompt.Length)], prompt, logits, CancellationToken.None);
+
+        AssertClose(expected, logits);
+
+        // One decode step after the prompt equals the plain run of prompt + token.
+        float[] next = new float[info.VocabularySize];
+        decoder.Step([new DecoderRow(0, prompt.Length, 1)], [77], next, CancellationToken.None);
+        AssertClose(PlainLogits(session, info, [.. prompt, 77]), next);
+    }
+
+    internal static float[] PlainLogits(OrtSession session, GlmModelInfo info, int[] tokens)
+    {
+        int n = tokens.Length;
+        var inputs = new Dictionary<string, HostTensor>
+        {
+            ["input_ids"] = HostTensor.Create(tokens.Select(t => (long)t).ToArray(), 1, n),
+            ["attention_mask"] = HostTensor.Create(Enumerable.Repeat(1L, n).ToArray(), 1, n),
+            ["position_ids"] = HostTensor.Create(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), 1, n),
+            ["num_logits_to_keep"] = HostTensor.Create(new long[] { 1 }),
+        };
+        for (int layer = 0; layer < info.LayerCount; layer++)
+        {
+            inputs[$"past_key_values.{layer}.key"] = HostTensor.Create(Array.Empty<float>(), 1, info.KeyValueHeadCount, 0, info.HeadSize);
+            inputs[$"past_key_values.{layer}.value"] = HostTensor.Create(Array.Empty<float>(), 1, info.KeyValueHeadCount, 0, info.HeadSize);
+        }
+
+        return session.Run(inputs, ["logits"])["logits"].As<float>();
+    }
+
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double maxError = 0;
+        double scale = 1e-6;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            maxError = Math.Max(maxError, Math.Abs(expected[i] - actual[i]));
+            scale = Math.Max(scale, Math.Abs(expected[i]));
+        }
+
+        Assert.True(maxError / scale < 1e-4, $"max relative error {maxError / scale:E2} (max abs {maxError:E2}); first values expected {string.Join(",", expected.Take(4))} actual {string.Join(",", actual.Take(4))}");
+    }
+}
