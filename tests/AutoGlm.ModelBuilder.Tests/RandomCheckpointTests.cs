@@ -92,4 +92,16 @@ public sealed class RandomCheckpointTests
         Assert.StartsWith("[gMASK]<sop>{% for message in messages %}", config.RootElement.GetProperty("chat_template").GetString());
         Assert.Equal("<|endoftext|>", config.RootElement.GetProperty("added_tokens_decoder").GetProperty("1010").GetProperty("content").GetString());
     }
+
+    [Fact]
+    public void TrainedTokenizer_LoadsInTheRuntimeTokenizer_AndRoundTripsText()
+    {
+        string dir = TestModels.Checkpoint(new ModelSpec(GlmArchitecture.Glm));
+        AutoGlm.Tokenization.Tokenizer tokenizer = AutoGlm.Tokenization.Tokenizer.Load(dir);
+        const string Text = "Hello, world! 你好，世界 The model reads tokens.";
+        IReadOnlyList<int> ids = tokenizer.Encode(Text);
+        Assert.True(ids.Count < System.Text.Encoding.UTF8.GetByteCount(Text), $"{ids.Count} ids: merges were not applied");
+        Assert.Equal(Text, tokenizer.Decode(ids.ToArray()));
+        Assert.Equal([1012, 1014, 1017], tokenizer.Encode("[gMASK]<sop><|user|>"));
+    }
 }
