@@ -78,6 +78,30 @@ public sealed class ParityTests
     }
 
     [Fact]
+    public void Fp32_PromptInTwoChunks_MatchesReference()
+    {
+        var spec = new ModelSpec(GlmArchitecture.Glm);
+        var reference = new ReferenceGlmModel(TestModels.Checkpoint(spec));
+        using var runner = new OrtDecoderRunner(TestModels.Model(spec));
+        ReferenceGlmModel.Sequence sequence = reference.NewSequence();
+        OrtDecoderRunner.Batch batch = runner.NewBatch(1);
+        int vocab = reference.VocabSize;
+        double worst = 0;
+        foreach (long[] chunk in new[] { s_prompt[..4], s_prompt[4..] })
+        {
+            (float[] logits, int positions) = runner.Step(batch, [chunk]);
+            Assert.Equal(chunk.Length, positions);
+            double[][] expected = sequence.Feed(chunk);
+            for (int s = 0; s < chunk.Length; s++)
+            {
+                worst = Math.Max(worst, LogitComparison.RelativeError(logits.AsSpan(s * vocab, vocab), expected[s]));
+            }
+        }
+
+        Assert.True(worst < 1e-4, $"max relative error {worst:E2} ≥ 1e-4");
+    }
+
+    [Fact]
     public void NumLogitsToKeep_One_ReturnsOnlyTheLastPositionsLogits()
     {
         var spec = new ModelSpec(GlmArchitecture.Glm);
