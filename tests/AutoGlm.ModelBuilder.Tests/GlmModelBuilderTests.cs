@@ -1,3 +1,4 @@
+using AutoGlm.ModelBuilder.Safetensors;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -152,6 +153,47 @@ public sealed class GlmModelBuilderTests
         var ex = Assert.Throws<IOException>(() => GlmModelBuilder.Build(TestModels.Checkpoint(new ModelSpec(GlmArchitecture.Glm)), output, new ModelBuildOptions(), null, CancellationToken.None));
         Assert.Equal($"The output folder '{output}' already exists and is not empty. Choose a new folder or delete it first.", ex.Message);
         Assert.Equal(["keep.txt"], Directory.GetFileSystemEntries(output).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Build_ShardedCheckpoint_GivesTheSameWeightsAsTheSingleFile()
+    {
+        var spec = new ModelSpec(GlmArchitecture.Glm);
+        string single = TestModels.Checkpoint(spec);
+        string sharded = TestModels.NewPath("ckpt-sharded");
+        Directory.CreateDirectory(sharded);
+        foreach (string f in Directory.GetFiles(single).Where(f => !f.EndsWith(".safetensors", StringComparison.Ordinal)))
+        {
+            File.Copy(f, Path.Combine(sharded, Path.GetFileName(f)));
+        }
+
+        var weightMap = new Dictionary<string, string>();
+        using (SafetensorsCheckpoint source = SafetensorsCheckpoint.Open(single))
+        {
+            string[] names = source.Tensors.Keys.Order(StringComparer.Ordinal).ToArray();
+            string[][] halves = [names[..(names.Length / 2)], names[(names.Length / 2)..]];
+            for (int shard = 0; shard < 2; shard++)
+            {
+                string file = $"model-0000{shard + 1}-of-00002.safetensors";
+                using var writer = new SafetensorsWriter(Path.Combine(sharded, file), halves[shard].Select(n => (n, SafetensorsDType.BF16, source.Get(n).Shape)).ToList());
+                foreach (string name in halves[shard])
+                {
+                    writer.Append(source.ReadFloats(name));
+                    weightMap[name] = file;
+                }
+
+                writer.Complete();
+            }
+        }
+
+        File.WriteAllText(Path.Combine(sharded, SafetensorsCheckpoint.IndexFileName), JsonSerializer.Serialize(new { metadata = new { }, weight_map = weightMap }));
+        string output = TestModels.NewPath("model-sharded");
+        GlmModelBuilder.Build(sharded, output, new ModelBuildOptions(), null, CancellationToken.None);
+        using var runner = new OrtDecoderRunner(output);
+        (float[] logits, _) = runner.Step(runner.NewBatch(1), [[3, 14, 15, 92]]);
+        var reference = new ReferenceGlmModel(sharded);
+        double[] expected = reference.NewSequence().Feed([3, 14, 15, 92])[^1];
+        Assert.True(LogitComparison.RelativeError(logits.AsSpan(3 * expected.Length, expected.Length), expected) < 1e-4);
     }
 
     private static void AssertNothingLeft(string output)

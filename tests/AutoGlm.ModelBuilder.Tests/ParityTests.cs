@@ -77,6 +77,16 @@ public sealed class ParityTests
         Assert.True(worst < 1e-4, $"max relative error {worst:E2} ≥ 1e-4");
     }
 
+    [Theory]
+    [InlineData("BF16")]
+    [InlineData("F16")]
+    public void Fp32_FromHalfPrecisionCheckpoint_MatchesReference(string dtype)
+    {
+        var spec = new ModelSpec(GlmArchitecture.Glm4, WeightDType: dtype);
+        double worst = RunPromptAndDecode(spec, new ReferenceGlmModel(TestModels.Checkpoint(spec)));
+        Assert.True(worst < 1e-4, $"max relative error {worst:E2} ≥ 1e-4");
+    }
+
     [Fact]
     public void Fp32_PromptInTwoChunks_MatchesReference()
     {

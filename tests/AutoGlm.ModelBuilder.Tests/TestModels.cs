@@ -11,7 +11,8 @@ internal sealed record ModelSpec(
     bool Bias = true,
     ModelPrecision Precision = ModelPrecision.Fp32,
     bool UnusualChatGlmConstants = false,
-    bool Int4Embedding = false)
+    bool Int4Embedding = false,
+    string WeightDType = "F32")
 {
     public RandomCheckpointOptions CheckpointOptions => new()
     {
@@ -23,9 +24,10 @@ internal sealed record ModelSpec(
         AttentionBias = Bias,
         MaxPositions = 64,
         InitializerRange = 0.15,
+        WeightDType = WeightDType,
     };
 
-    public string CheckpointKey => $"{Architecture}-{RotaryFactor}-{Tied}-{Bias}-{UnusualChatGlmConstants}".ToLowerInvariant();
+    public string CheckpointKey => $"{Architecture}-{RotaryFactor}-{Tied}-{Bias}-{UnusualChatGlmConstants}-{WeightDType}".ToLowerInvariant();
 }
 
 /// <summary>Random checkpoints and built models, cached for the test run under one temporary folder deleted at exit.</summary>
