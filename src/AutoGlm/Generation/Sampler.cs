@@ -59,10 +59,11 @@ internal sealed class Sampler
         ArgumentNullException.ThrowIfNull(state);
         CheckRow(logits);
         ApplyPenalties(logits, state);
-        if (state.Options.IsGreedy)
+        GenerationOptions options = state.Options;
+        if (options.IsGreedy)
         {
             int best = TensorPrimitives.IndexOfMax(logits);
-            if (!float.IsFinite(logits[best]) && !float.IsPositiveInfinity(logits[best]))
+            if (float.IsNaN(logits[best]) || float.IsNegativeInfinity(logits[best]))
             {
                 throw BadLogits(logits[best]);
             }
@@ -70,8 +71,15 @@ internal sealed class Sampler
             return best;
         }
 
-        PrepareCandidates(logits, state);
-        return Draw(ref state.Random);
+        if (TopKOf(options) > 0 || options.TopP < 1f)
+        {
+            PrepareCandidates(logits, state);
+            return Draw(ref state.Random);
+        }
+
+        // Temperature and min-p only: draw straight from the weights, without gathering candidates.
+        ComputeWeights(logits, options.Temperature);
+        return DrawFromWeights(options.MinP, ref state.Random);
     }
 
     /// <summary>
@@ -119,70 +127,68 @@ internal sealed class Sampler
         ArgumentNullException.ThrowIfNull(state);
         CheckRow(logits);
         GenerationOptions options = state.Options;
-        float temperature = options.Temperature;
-        if (temperature != 1f && temperature != 0f)
-        {
-            TensorPrimitives.Divide(logits, temperature, logits);
-        }
-
-        float max = TensorPrimitives.Max(logits);
-        if (!float.IsFinite(max))
-        {
-            throw BadLogits(max);
-        }
-
-        // Weights are probabilities scaled so that the most likely token has 1; normalising is never needed
-        // because every rule below compares weights with each other or with a fraction of their sum.
-        Span<float> weights = _weights;
-        TensorPrimitives.Subtract(logits, max, weights);
-        TensorPrimitives.Exp(weights, weights);
-
-        int topK = options.TopK > 0 && options.TopK < VocabularySize ? options.TopK : 0;
+        int topK = TopKOf(options);
         float topP = options.TopP;
-        if (topK == 0 && topP >= 1f)
-        {
-            _candidateCount = Gather(weights, options.MinP, out _);
-            return _candidateCount;
-        }
-
-        float total = topK == 0 ? TensorPrimitives.Sum(weights) : 0f;
-        float threshold = FirstGatherThreshold;
         int count;
-        while (true)
+        float norm;
+        if (topK > 0)
         {
-            count = Gather(weights, threshold, out float gathered);
-            bool enough = topK > 0 ? count >= topK : gathered >= topP * total;
-            if (enough || threshold == 0f)
+            // Top-k does not depend on temperature (a positive scale keeps the order), so select on the raw
+            // logits with a k-sized heap and exponentiate only the survivors.
+            count = SelectTopK(logits, topK);
+            Span<float> selected = _candidateWeights.AsSpan(0, count);
+            SortDescending(count);
+            float max = selected[0];
+            if (!float.IsFinite(max))
             {
-                break;
+                throw BadLogits(max);
             }
 
-            threshold *= GatherThresholdStep;
-            if (threshold < LowestGatherThreshold)
+            TensorPrimitives.Subtract(selected, max, selected);
+            if (options.Temperature != 1f)
             {
-                threshold = 0f;
+                TensorPrimitives.Divide(selected, options.Temperature, selected);
             }
+
+            TensorPrimitives.Exp(selected, selected);
+            norm = TensorPrimitives.Sum(selected);
         }
-
-        Span<float> candidateWeights = _candidateWeights.AsSpan(0, count);
-        Span<int> candidateIds = _candidateIds.AsSpan(0, count);
-        // Sorting negated weights ascending is a descending sort that takes the runtime's allocation-free
-        // path for primitive keys (a custom comparer would be boxed on every call).
-        TensorPrimitives.Negate(candidateWeights, candidateWeights);
-        candidateWeights.Sort(candidateIds);
-        TensorPrimitives.Negate(candidateWeights, candidateWeights);
-
-        if (topK > 0 && count > topK)
+        else
         {
-            count = topK;
-            candidateWeights = candidateWeights[..count];
+            ComputeWeights(logits, options.Temperature);
+            ReadOnlySpan<float> weights = _weights;
+            if (topP >= 1f)
+            {
+                _candidateCount = Gather(weights, options.MinP, out _);
+                return _candidateCount;
+            }
+
+            // Gather the tokens above a threshold; if they cannot hold top-p of the mass, lower it and retry.
+            norm = TensorPrimitives.Sum(weights);
+            float threshold = FirstGatherThreshold;
+            while (true)
+            {
+                count = Gather(weights, threshold, out float gathered);
+                if (gathered >= topP * norm || threshold == 0f)
+                {
+                    break;
+                }
+
+                threshold *= GatherThresholdStep;
+                if (threshold < LowestGatherThreshold)
+                {
+                    threshold = 0f;
+                }
+            }
+
+            SortDescending(count);
         }
 
+        ReadOnlySpan<float> candidateWeights = _candidateWeights.AsSpan(0, count);
         if (topP < 1f)
         {
             // Hugging Face's rule: keep a token while the mass of the tokens before it is below top-p of the
             // distribution (renormalised over the top-k survivors when top-k ran first).
-            float norm = topK > 0 ? TensorPrimitives.Sum(candidateWeights) : total;
             float limit = topP * norm;
             float before = 0f;
             int kept = 0;
@@ -197,9 +203,9 @@ internal sealed class Sampler
 
         if (options.MinP > 0f)
         {
-            float floor = options.MinP * _candidateWeights[0];
+            float floor = options.MinP * candidateWeights[0];
             int kept = 1;
-            while (kept < count && _candidateWeights[kept] >= floor)
+            while (kept < count && candidateWeights[kept] >= floor)
             {
                 kept++;
             }
@@ -243,6 +249,133 @@ internal sealed class Sampler
         }
 
         return ids[0];
+    }
+
+    private int TopKOf(GenerationOptions options) => options.TopK > 0 && options.TopK < VocabularySize ? options.TopK : 0;
+
+    // Weights are probabilities scaled so that the most likely token has 1; normalising is never needed
+    // because every rule compares weights with each other or with a fraction of their sum.
+    private void ComputeWeights(Span<float> logits, float temperature)
+    {
+        if (temperature != 1f)
+        {
+            TensorPrimitives.Divide(logits, temperature, logits);
+        }
+
+        float max = TensorPrimitives.Max(logits);
+        if (!float.IsFinite(max))
+        {
+            throw BadLogits(max);
+        }
+
+        TensorPrimitives.Subtract(logits, max, _weights);
+        TensorPrimitives.Exp(_weights, _weights);
+    }
+
+    private int DrawFromWeights(float floor, ref SplitMix64 random)
+    {
+        ReadOnlySpan<float> weights = _weights;
+        double total = 0;
+        if (floor > 0f)
+        {
+            foreach (float weight in weights)
+            {
+                if (weight >= floor)
+                {
+                    total += weight;
+                }
+            }
+        }
+        else
+        {
+            total = TensorPrimitives.Sum(weights);
+        }
+
+        double target = random.NextDouble() * total;
+        double cumulative = 0;
+        int last = 0;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            float weight = weights[i];
+            if (weight >= floor && weight > 0f)
+            {
+                cumulative += weight;
+                last = i;
+                if (target < cumulative)
+                {
+                    return i;
+                }
+            }
+        }
+
+        return last;
+    }
+
+    // A min-heap on the candidate buffers keeps the k largest logits seen so far.
+    private int SelectTopK(ReadOnlySpan<float> logits, int k)
+    {
+        Span<float> keys = _candidateWeights.AsSpan(0, k);
+        Span<int> ids = _candidateIds.AsSpan(0, k);
+        for (int i = 0; i < k; i++)
+        {
+            keys[i] = logits[i];
+            ids[i] = i;
+        }
+
+        for (int i = (k / 2) - 1; i >= 0; i--)
+        {
+            SiftDown(keys, ids, i);
+        }
+
+        for (int i = k; i < logits.Length; i++)
+        {
+            float logit = logits[i];
+            if (logit > keys[0])
+            {
+                keys[0] = logit;
+                ids[0] = i;
+                SiftDown(keys, ids, 0);
+            }
+            else if (float.IsNaN(logit))
+            {
+                throw BadLogits(logit);
+            }
+        }
+
+        return k;
+    }
+
+    private static void SiftDown(Span<float> keys, Span<int> ids, int at)
+    {
+        int count = keys.Length;
+        while (true)
+        {
+            int left = (2 * at) + 1;
+            if (left >= count)
+            {
+                return;
+            }
+
+            int smallest = left + 1 < count && keys[left + 1] < keys[left] ? left + 1 : left;
+            if (!(keys[smallest] < keys[at]))
+            {
+                return;
+            }
+
+            (keys[at], keys[smallest]) = (keys[smallest], keys[at]);
+            (ids[at], ids[smallest]) = (ids[smallest], ids[at]);
+            at = smallest;
+        }
+    }
+
+    // Sorting negated keys ascending is a descending sort that takes the runtime's allocation-free path for
+    // primitive keys (a custom comparer would be boxed on every call).
+    private void SortDescending(int count)
+    {
+        Span<float> keys = _candidateWeights.AsSpan(0, count);
+        TensorPrimitives.Negate(keys, keys);
+        keys.Sort(_candidateIds.AsSpan(0, count));
+        TensorPrimitives.Negate(keys, keys);
     }
 
     private int Gather(ReadOnlySpan<float> weights, float threshold, out float gathered)
