@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace AutoGlm.Generation;
 
@@ -274,30 +276,19 @@ internal sealed class Sampler
 
     private int DrawFromWeights(float floor, ref SplitMix64 random)
     {
-        ReadOnlySpan<float> weights = _weights;
-        double total = 0;
+        Span<float> weights = _weights;
         if (floor > 0f)
         {
-            foreach (float weight in weights)
-            {
-                if (weight >= floor)
-                {
-                    total += weight;
-                }
-            }
-        }
-        else
-        {
-            total = TensorPrimitives.Sum(weights);
+            ZeroBelow(weights, floor);
         }
 
-        double target = random.NextDouble() * total;
+        double target = random.NextDouble() * TensorPrimitives.Sum(weights);
         double cumulative = 0;
         int last = 0;
         for (int i = 0; i < weights.Length; i++)
         {
             float weight = weights[i];
-            if (weight >= floor && weight > 0f)
+            if (weight > 0f)
             {
                 cumulative += weight;
                 last = i;
@@ -308,7 +299,33 @@ internal sealed class Sampler
             }
         }
 
+        // Only reachable through rounding at the very top of the range.
         return last;
+    }
+
+    // Min-p without sorting: drop (zero) every weight below the floor, a vector at a time.
+    private static void ZeroBelow(Span<float> weights, float floor)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var floors = new Vector<float>(floor);
+            Span<Vector<float>> vectors = MemoryMarshal.Cast<float, Vector<float>>(weights);
+            for (int v = 0; v < vectors.Length; v++)
+            {
+                vectors[v] = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(vectors[v], floors), vectors[v], Vector<float>.Zero);
+            }
+
+            i = vectors.Length * Vector<float>.Count;
+        }
+
+        for (; i < weights.Length; i++)
+        {
+            if (weights[i] < floor)
+            {
+                weights[i] = 0f;
+            }
+        }
     }
 
     // A min-heap on the candidate buffers keeps the k largest logits seen so far.

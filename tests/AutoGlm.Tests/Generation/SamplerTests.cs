@@ -253,6 +253,37 @@ public sealed class SamplerTests
         }
     }
 
+    [Theory]
+    [InlineData(0f, 0)]
+    [InlineData(0.2f, 0)]
+    [InlineData(0f, 3)]
+    [InlineData(0f, -1)]
+    public void Sample_ManyDrawsAfterTruncation_FollowTheRenormalisedDistribution(float minP, int topK)
+    {
+        // topK -1 stands for top-p 0.85 (keeps 0.5, 0.3 and 0.15); min-p 0.2 drops token 2 (0.05 < 0.1);
+        // top-k 3 drops token 2 as well.
+        var options = new GenerationOptions { MinP = minP, TopK = Math.Max(topK, 0), TopP = topK < 0 ? 0.85f : 1f };
+        var sampler = new Sampler(4);
+        using SamplingState state = State(options, 4, seed: 99);
+        int[] counts = new int[4];
+        const int draws = 40000;
+        for (int i = 0; i < draws; i++)
+        {
+            counts[sampler.Sample(NucleusLogits(), state)]++;
+        }
+
+        double[] expected = minP > 0 || topK != 0 ? [0.15 / 0.95, 0.5 / 0.95, 0, 0.3 / 0.95] : [0.15, 0.5, 0.05, 0.3];
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(Math.Abs(((double)counts[i] / draws) - expected[i]) < 0.01, $"token {i}: {counts[i]} of {draws}");
+        }
+
+        if (expected[2] == 0)
+        {
+            Assert.Equal(0, counts[2]);
+        }
+    }
+
     [Fact]
     public void Sample_SteadyState_AllocatesNothing()
     {
