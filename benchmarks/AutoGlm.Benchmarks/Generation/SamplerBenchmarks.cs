@@ -9,6 +9,7 @@ namespace AutoGlm.Benchmarks.Generation;
 /// the copy is part of every number, baseline included.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
 public class SamplerBenchmarks
 {
     private const int Vocabulary = 151_552;

@@ -26,6 +26,13 @@ internal sealed class Sampler
     private const float GatherThresholdStep = 1e-4f;
     private const float LowestGatherThreshold = 1e-30f;
 
+    // exp(-80) ≈ 1.8e-35 is still a normal float; below about -87 exp gives subnormals, which make every later
+    // vector operation on the row many times slower. A weight this small is never drawn (the draw has 53 bits).
+    private const float LowestExponent = -80f;
+
+    // Scans over the vocabulary work a block at a time so that vector operations can skip or sum whole blocks.
+    private const int BlockLength = 1024;
+
     private readonly float[] _weights;
     private readonly int[] _candidateIds;
     private readonly float[] _candidateWeights;
@@ -152,6 +159,7 @@ internal sealed class Sampler
                 TensorPrimitives.Divide(selected, options.Temperature, selected);
             }
 
+            TensorPrimitives.Max(selected, LowestExponent, selected);
             TensorPrimitives.Exp(selected, selected);
             norm = TensorPrimitives.Sum(selected);
         }
@@ -271,6 +279,7 @@ internal sealed class Sampler
         }
 
         TensorPrimitives.Subtract(logits, max, _weights);
+        TensorPrimitives.Max(_weights, LowestExponent, _weights);
         TensorPrimitives.Exp(_weights, _weights);
     }
 
@@ -282,10 +291,23 @@ internal sealed class Sampler
             ZeroBelow(weights, floor);
         }
 
+        // Find the block holding the target with vectorised block sums, then walk only that block.
         double target = random.NextDouble() * TensorPrimitives.Sum(weights);
         double cumulative = 0;
-        int last = 0;
-        for (int i = 0; i < weights.Length; i++)
+        int from = 0;
+        for (; from < weights.Length; from += BlockLength)
+        {
+            float blockSum = TensorPrimitives.Sum(weights.Slice(from, Math.Min(BlockLength, weights.Length - from)));
+            if (target < cumulative + blockSum)
+            {
+                break;
+            }
+
+            cumulative += blockSum;
+        }
+
+        int last = -1;
+        for (int i = Math.Min(from, weights.Length - 1); i < weights.Length; i++)
         {
             float weight = weights[i];
             if (weight > 0f)
@@ -299,7 +321,16 @@ internal sealed class Sampler
             }
         }
 
-        // Only reachable through rounding at the very top of the range.
+        // Only reachable through rounding at the very top of the range: the last token with any weight.
+        if (last < 0)
+        {
+            last = weights.Length - 1;
+            while (last > 0 && !(weights[last] > 0f))
+            {
+                last--;
+            }
+        }
+
         return last;
     }
 
@@ -399,15 +430,26 @@ internal sealed class Sampler
     {
         int count = 0;
         float sum = 0f;
-        for (int i = 0; i < weights.Length; i++)
+        for (int start = 0; start < weights.Length; start += BlockLength)
         {
-            float weight = weights[i];
-            if (weight >= threshold)
+            ReadOnlySpan<float> block = weights.Slice(start, Math.Min(BlockLength, weights.Length - start));
+
+            // Most blocks of a language model's distribution hold nothing above the threshold; skip them whole.
+            if (threshold > 0f && TensorPrimitives.Max(block) < threshold)
             {
-                _candidateIds[count] = i;
-                _candidateWeights[count] = weight;
-                sum += weight;
-                count++;
+                continue;
+            }
+
+            for (int i = 0; i < block.Length; i++)
+            {
+                float weight = block[i];
+                if (weight >= threshold)
+                {
+                    _candidateIds[count] = start + i;
+                    _candidateWeights[count] = weight;
+                    sum += weight;
+                    count++;
+                }
             }
         }
 

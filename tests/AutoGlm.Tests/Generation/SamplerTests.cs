@@ -284,6 +284,34 @@ public sealed class SamplerTests
         }
     }
 
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.5f)]
+    public void Sample_LikelyTokensInDifferentBlocksOfALargeVocabulary_DrawsEachInProportion(float minP)
+    {
+        // Weights 1, 2 and 1 at ids 5, 1500 and 2090 (three different 1024-token blocks); all others ~0.
+        const int vocabulary = 2100;
+        float[] logits = Enumerable.Repeat(-100f, vocabulary).ToArray();
+        logits[5] = 0f;
+        logits[1500] = MathF.Log(2f);
+        logits[2090] = 0f;
+        var sampler = new Sampler(vocabulary);
+        using SamplingState state = State(new GenerationOptions { MinP = minP }, vocabulary, seed: 5);
+        var counts = new Dictionary<int, int>();
+        float[] row = new float[vocabulary];
+        const int draws = 2000;
+        for (int i = 0; i < draws; i++)
+        {
+            logits.CopyTo(row, 0);
+            int id = sampler.Sample(row, state);
+            counts[id] = counts.GetValueOrDefault(id) + 1;
+        }
+
+        Assert.Equal([5, 1500, 2090], counts.Keys.Order());
+        Assert.True(Math.Abs((counts[5] / (double)draws) - 0.25) < 0.04, $"id 5: {counts[5]}");
+        Assert.True(Math.Abs((counts[1500] / (double)draws) - 0.5) < 0.04, $"id 1500: {counts[1500]}");
+    }
+
     [Fact]
     public void Sample_SteadyState_AllocatesNothing()
     {
