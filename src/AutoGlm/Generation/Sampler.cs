@@ -12,9 +12,15 @@ namespace AutoGlm.Generation;
 /// <remarks>
 /// <para>
 /// The sampler owns vocabulary-sized scratch buffers allocated once, so sampling a token allocates nothing.
-/// Top-k and top-p need the most likely tokens in order; rather than sort the whole vocabulary (151k entries
-/// for GLM-4) it gathers the tokens above a probability threshold, lowering the threshold only when they
-/// cannot contain the answer, and sorts just those.
+/// Nothing sorts the whole vocabulary (151k entries for GLM-4): top-k keeps a k-sized heap over the raw
+/// logits; top-p gathers the tokens above a probability threshold (skipping whole blocks below it), lowers the
+/// threshold only when they cannot hold the requested mass, and sorts just those; temperature and min-p
+/// alone draw straight from the weights, finding the target block by vectorised block sums.
+/// </para>
+/// <para>
+/// Exponents are floored at -80 to keep weights out of the subnormal range, so a token with a logit of
+/// negative infinity keeps a weight of about 1e-35 of the top token's: it can in principle be drawn, with
+/// a probability far below anything observable.
 /// </para>
 /// <para>Not thread-safe: one instance per scheduler loop.</para>
 /// </remarks>
@@ -26,8 +32,8 @@ internal sealed class Sampler
     private const float GatherThresholdStep = 1e-4f;
     private const float LowestGatherThreshold = 1e-30f;
 
-    // exp(-80) ≈ 1.8e-35 is still a normal float; below about -87 exp gives subnormals, which make every later
-    // vector operation on the row many times slower. A weight this small is never drawn (the draw has 53 bits).
+    // exp(-80) ≈ 1.8e-35 is still a normal float; below about -87 exp gives subnormals, which can make later
+    // vector operations on the row many times slower.
     private const float LowestExponent = -80f;
 
     // Scans over the vocabulary work a block at a time so that vector operations can skip or sum whole blocks.
@@ -249,16 +255,8 @@ internal sealed class Sampler
             }
         }
 
-        // Only reachable through rounding at the very top of the range: the last token with any weight.
-        for (int i = weights.Length - 1; i > 0; i--)
-        {
-            if (weights[i] > 0f)
-            {
-                return ids[i];
-            }
-        }
-
-        return ids[0];
+        // Only reachable through rounding at the very top of the range: take the most likely candidate.
+        return ids[TensorPrimitives.IndexOfMax(weights)];
     }
 
     private int TopKOf(GenerationOptions options) => options.TopK > 0 && options.TopK < VocabularySize ? options.TopK : 0;
@@ -306,14 +304,12 @@ internal sealed class Sampler
             cumulative += blockSum;
         }
 
-        int last = -1;
         for (int i = Math.Min(from, weights.Length - 1); i < weights.Length; i++)
         {
             float weight = weights[i];
             if (weight > 0f)
             {
                 cumulative += weight;
-                last = i;
                 if (target < cumulative)
                 {
                     return i;
@@ -321,17 +317,8 @@ internal sealed class Sampler
             }
         }
 
-        // Only reachable through rounding at the very top of the range: the last token with any weight.
-        if (last < 0)
-        {
-            last = weights.Length - 1;
-            while (last > 0 && !(weights[last] > 0f))
-            {
-                last--;
-            }
-        }
-
-        return last;
+        // Only reachable through rounding at the very top of the range: take the most likely token.
+        return TensorPrimitives.IndexOfMax(weights);
     }
 
     // Min-p without sorting: drop (zero) every weight below the floor, a vector at a time.
