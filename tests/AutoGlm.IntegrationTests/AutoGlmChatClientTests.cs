@@ -44,7 +44,7 @@ public sealed class AutoGlmChatClientTests : IAsyncLifetime
         ChatMessage[] messages = [new(ChatRole.User, "Hello")];
         ChatResponse response = await _client.GetResponseAsync(messages, new ChatOptions { MaxOutputTokens = 10, Temperature = 0 });
 
-        GenerationResult direct = await _model.GenerateAsync("[gMASK]<sop><|user|>\nHello<|assistant|>", new GenerationOptions { Temperature = 0, MaxNewTokens = 10 });
+        GenerationResult direct = await _model.GenerateAsync(_client.Template.Render([new ChatTemplateMessage("user", "Hello")]), new GenerationOptions { Temperature = 0, MaxNewTokens = 10 });
 
         Assert.Equal(direct.Text, response.Text);
     }
@@ -68,7 +68,7 @@ public sealed class AutoGlmChatClientTests : IAsyncLifetime
     {
         ChatMessage[] messages = [new(ChatRole.User, "Write")];
         // Greedy text without a stop sequence; pick a stop string that straddles the boundary of two tokens.
-        GenerationResult full = await _model.GenerateAsync("[gMASK]<sop><|user|>\nWrite<|assistant|>", new GenerationOptions { Temperature = 0, MaxNewTokens = 30, IgnoreEos = true });
+        GenerationResult full = await _model.GenerateAsync(_client.Template.Render([new ChatTemplateMessage("user", "Write")]), new GenerationOptions { Temperature = 0, MaxNewTokens = 30, IgnoreEos = true });
         (string stop, int stopAt) = StraddlingStop(full);
 
         var updates = new List<ChatResponseUpdate>();
