@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace AutoGlm.Samples.Tests;
 
-/// <summary>Runs a program to completion within a time limit, capturing its output; on timeout kills it (and its children).</summary>
+/// <summary>Runs a program to completion within a time limit, capturing its output; on timeout kills it (and its children). A null environment value removes that variable.</summary>
 public static class ExternalProcess
 {
     public sealed record Result(int ExitCode, string Output, string Error);
@@ -13,7 +13,7 @@ public static class ExternalProcess
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Any(folder => File.Exists(Path.Combine(folder, program)));
 
-    public static async Task<Result> RunAsync(string program, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<Result> RunAsync(string program, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -29,9 +29,16 @@ public static class ExternalProcess
 
         if (environment is not null)
         {
-            foreach ((string name, string value) in environment)
+            foreach ((string name, string? value) in environment)
             {
-                start.Environment[name] = value;
+                if (value is null)
+                {
+                    start.Environment.Remove(name);
+                }
+                else
+                {
+                    start.Environment[name] = value;
+                }
             }
         }
 
