@@ -16,4 +16,17 @@ internal sealed class Conversation
     public void AddAssistant(string text) => _messages.Add(new ChatMessage(ChatRole.Assistant, text));
 
     public void Reset() => _messages.Clear();
+
+    /// <summary>Forgets the oldest exchange (everything before the second user message); false when only the latest question is left.</summary>
+    public bool DropOldestExchange()
+    {
+        int next = _messages.FindIndex(1, m => m.Role == ChatRole.User);
+        if (next < 0)
+        {
+            return false;
+        }
+
+        _messages.RemoveRange(0, next);
+        return true;
+    }
 }

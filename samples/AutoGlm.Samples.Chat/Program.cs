@@ -65,10 +65,23 @@ await using (model)
         var reply = new System.Text.StringBuilder();
         try
         {
-            await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(conversation.Messages, options, answer.Token))
+            while (true)
             {
-                Console.Write(update.Text);
-                reply.Append(update.Text);
+                try
+                {
+                    await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(conversation.Messages, options, answer.Token))
+                    {
+                        Console.Write(update.Text);
+                        reply.Append(update.Text);
+                    }
+
+                    break;
+                }
+                catch (ArgumentException) when (reply.Length == 0 && conversation.DropOldestExchange())
+                {
+                    // The conversation outgrew the model's context: forget the oldest exchange and ask again.
+                    Console.Error.Write("(oldest messages dropped to fit the context) ");
+                }
             }
         }
         catch (OperationCanceledException) when (answer.IsCancellationRequested)
@@ -78,6 +91,10 @@ await using (model)
         catch (QueueFullException ex)
         {
             Console.Write($" [busy: {ex.Message}]");
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Write($" [cannot answer: {ex.Message}]");
         }
         finally
         {
