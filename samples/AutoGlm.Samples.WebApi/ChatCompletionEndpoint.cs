@@ -166,7 +166,12 @@ public static class ChatCompletionEndpoint
     {
         OperationCanceledException => null,
         QueueFullException full => OpenAiRequestException.QueueFull(full.Message),
-        NotSupportedException or ArgumentException => OpenAiRequestException.Invalid(ex.Message, null, "unsupported_value"),
+        NotSupportedException => OpenAiRequestException.Invalid(ex.Message, null, "unsupported_value"),
+        // The model rejects prompts that leave no room in its context, with a message stating both lengths.
+        ArgumentException argument => OpenAiRequestException.Invalid(
+            argument.ParamName is null ? argument.Message : argument.Message.Replace($" (Parameter '{argument.ParamName}')", string.Empty, StringComparison.Ordinal),
+            "messages",
+            "invalid_value"),
         _ => new OpenAiRequestException(500, $"The model failed: {ex.Message}", "server_error", null, null),
     };
 }

@@ -95,6 +95,24 @@ public sealed class ChatCompletionsTests(TinyModelFixture model)
         Assert.NotEqual(JsonValueKind.Null, chunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").ValueKind);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Post_PromptLongerThanTheContext_Returns400WithTheLengths(bool stream)
+    {
+        HttpClient http = model.Sample.CreateClient();
+        string words = string.Join(' ', Enumerable.Repeat("river mountain", 200));
+        string body = $$"""{"messages":[{"role":"user","content":"{{words}}"}],"max_tokens":4,"stream":{{(stream ? "true" : "false")}}}""";
+
+        using HttpResponseMessage response = await http.PostAsync("/v1/chat/completions", Json(body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        JsonElement error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Matches(@"^The prompt has \d+ tokens but the model's context holds 256 \(MaxSequenceLength\), which leaves no room to generate; shorten the prompt to at most 255 tokens\.$", error.GetProperty("message").GetString());
+        Assert.Equal("messages", error.GetProperty("param").GetString());
+        Assert.Equal("invalid_value", error.GetProperty("code").GetString());
+    }
+
     [Fact]
     public async Task Models_Get_ListsTheServedModel()
     {
