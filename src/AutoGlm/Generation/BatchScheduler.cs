@@ -137,7 +137,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         options ??= s_defaultOptions;
         int maxNewTokens = Validate(promptTokenIds, options);
         GenerationSequence sequence = NewSequence([.. promptTokenIds], options, maxNewTokens);
-        var tokens = new List<GeneratedToken>();
+        var tokens = new List<GeneratedToken>(Math.Min(maxNewTokens, 1024));
         var text = new StringBuilder();
         await foreach (GeneratedToken token in ReadAsync(sequence, cancellationToken).ConfigureAwait(false))
         {
