@@ -14,7 +14,7 @@ public static class ChatModelServices
 {
     public static IServiceCollection AddChatModel(this IServiceCollection services, IConfigurationSection section)
     {
-        services.AddSingleton(_ =>
+        services.AddSingleton(sp =>
         {
             string path = section["ModelPath"] is { Length: > 0 } p
                 ? p
@@ -25,6 +25,7 @@ public static class ChatModelServices
                 QueueCapacity = section.GetValue("QueueCapacity", 64),
                 MaxSequenceLength = section.GetValue<int?>("MaxSequenceLength"),
                 WarmUp = section.GetValue("WarmUp", true),
+                MeterFactory = sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
             });
         });
         services.AddSingleton<IChatClient>(sp => new AutoGlmChatClient(sp.GetRequiredService<GlmModel>(), new AutoGlmChatClientOptions { ModelId = sp.GetRequiredService<ServedModel>().Id }));
