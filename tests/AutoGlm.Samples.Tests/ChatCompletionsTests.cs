@@ -139,15 +139,24 @@ public sealed class ChatCompletionsTests(TinyModelFixture model)
     }
 
     [Fact]
-    public async Task Metrics_Get_IsPrometheusText()
+    public async Task Metrics_AfterACompletion_ListsTheAutoGlmInstruments()
     {
-        HttpClient http = model.Sample.CreateClient();
+        using var factory = new SampleFactory(model.ModelPath);
+        HttpClient http = factory.CreateClient();
+        using HttpResponseMessage completion = await http.PostAsync("/v1/chat/completions", Json("""{"messages":[{"role":"user","content":"Hello"}],"max_tokens":5,"temperature":0}"""));
+        Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
 
         using HttpResponseMessage response = await http.GetAsync("/metrics");
+        string text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("0.0.4", response.Content.Headers.ContentType?.Parameters.Single(p => p.Name == "version").Value);
+        Assert.Contains("# TYPE gen_ai_server_request_duration_seconds histogram\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE gen_ai_server_time_to_first_token_seconds histogram\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE gen_ai_client_token_usage histogram\n", text, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^gen_ai_client_token_usage_count\{[^}]*gen_ai_token_type=""output""[^}]*\} [1-9]\d*$", text);
+        Assert.Matches(@"(?m)^autoglm_queue_depth(\{[^}]*\})? 0$", text);
     }
 
     private async Task<ChatResponse> ExpectedAsync()
