@@ -11,8 +11,6 @@ namespace AutoGlm.Tokenization;
 /// <remarks>Stateless; safe to use from any thread.</remarks>
 internal static class TokenizerJsonReader
 {
-    private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
-
     /// <summary>Reads a <c>tokenizer.json</c> file.</summary>
     /// <param name="path">The file.</param>
     /// <param name="handWrittenPatterns">Whether known split patterns run on the hand-written splitter (false: always .NET regex; for benchmarks).</param>
@@ -190,7 +188,7 @@ internal static class TokenizerJsonReader
 
                 if (JsonFile.Boolean(element, "use_regex", true, source, path))
                 {
-                    splitters.Add(CreateSplitter(Gpt2Pattern, removeMatches: false, invert: false, source, path, options));
+                    splitters.Add(CreateSplitter(Gpt2PatternSplitter.Pattern, removeMatches: false, invert: false, source, path, options));
                 }
 
                 break;
@@ -230,9 +228,17 @@ internal static class TokenizerJsonReader
 
     private static TextSplitter CreateSplitter(string pattern, bool removeMatches, bool invert, string source, string path, ReadOptions options)
     {
-        if (options.HandWrittenPatterns && !removeMatches && !invert && Cl100kPatternSplitter.TryCreate(pattern) is { } known)
+        if (options.HandWrittenPatterns && !removeMatches && !invert)
         {
-            return known;
+            if (Cl100kPatternSplitter.TryCreate(pattern) is { } known)
+            {
+                return known;
+            }
+
+            if (pattern == Gpt2PatternSplitter.Pattern)
+            {
+                return Gpt2PatternSplitter.Instance;
+            }
         }
 
         try
