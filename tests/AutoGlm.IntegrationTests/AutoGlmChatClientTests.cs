@@ -44,7 +44,7 @@ public sealed class AutoGlmChatClientTests : IAsyncLifetime
         ChatMessage[] messages = [new(ChatRole.User, "Hello")];
         ChatResponse response = await _client.GetResponseAsync(messages, new ChatOptions { MaxOutputTokens = 10, Temperature = 0 });
 
-        GenerationResult direct = await _model.GenerateAsync("[gMASK]<sop><|user|>\nHello<|assistant|>", new GenerationOptions { Temperature = 0, MaxNewTokens = 10 });
+        GenerationResult direct = await _model.GenerateAsync(_client.Template.Render([new ChatTemplateMessage("user", "Hello")]), new GenerationOptions { Temperature = 0, MaxNewTokens = 10 });
 
         Assert.Equal(direct.Text, response.Text);
     }
@@ -68,7 +68,7 @@ public sealed class AutoGlmChatClientTests : IAsyncLifetime
     {
         ChatMessage[] messages = [new(ChatRole.User, "Write")];
         // Greedy text without a stop sequence; pick a stop string that straddles the boundary of two tokens.
-        GenerationResult full = await _model.GenerateAsync("[gMASK]<sop><|user|>\nWrite<|assistant|>", new GenerationOptions { Temperature = 0, MaxNewTokens = 30, IgnoreEos = true });
+        GenerationResult full = await _model.GenerateAsync(_client.Template.Render([new ChatTemplateMessage("user", "Write")]), new GenerationOptions { Temperature = 0, MaxNewTokens = 30, IgnoreEos = true });
         (string stop, int stopAt) = StraddlingStop(full);
 
         var updates = new List<ChatResponseUpdate>();
@@ -102,18 +102,59 @@ public sealed class AutoGlmChatClientTests : IAsyncLifetime
     public async Task GetResponseAsync_JsonFormatWithNonJsonAnswer_ThrowsNamingTheProblem()
     {
         ChatMessage[] messages = [new(ChatRole.User, "json please")];
-        var options = new ChatOptions { ResponseFormat = ChatResponseFormat.Json, Temperature = 1, Seed = 5, MaxOutputTokens = 40 };
         // The random model writes no JSON, and an answer cut by the length limit is not validated: end this one
         // with a stop sequence taken from the middle of its own (seeded) text, so it finishes with Stop.
-        ChatResponse free = await _client.GetResponseAsync(messages, options);
-        Assert.Equal(ChatFinishReason.Length, free.FinishReason);
-        string text = free.Text;
-        Assert.True(text.Length > 12, $"seeded text too short: '{text}'");
-        options.StopSequences = [text.Substring(10, 2)];
+        // The streaming path does not validate, so it shows the text the same prompt produces.
+        ChatOptions? options = null;
+        for (int seed = 5; seed < 50 && options is null; seed++)
+        {
+            var candidate = new ChatOptions { ResponseFormat = ChatResponseFormat.Json, Temperature = 1, Seed = seed, MaxOutputTokens = 40 };
+            string text = string.Concat(await _client.GetStreamingResponseAsync(messages, candidate).Select(u => u.Text).ToListAsync());
+            if (text.Length > 12 && !text[..10].Contains(text.Substring(10, 2), StringComparison.Ordinal))
+            {
+                candidate.StopSequences = [text.Substring(10, 2)];
+                options = candidate;
+            }
+        }
+
+        Assert.NotNull(options);
 
         var ex = await Assert.ThrowsAsync<AutoGlmException>(() => _client.GetResponseAsync(messages, options));
 
         Assert.StartsWith("ChatOptions.ResponseFormat asked for JSON, but the model answered with text that is not valid JSON", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_ModelSteeredToCallATool_YieldsFunctionCallThenUsesTheResult()
+    {
+        int eos = _model.Info.EosTokenIds[0];
+        int[] forced = [.. _model.Tokenizer.Encode("get_weather\n{\"city\": \"Paris\", \"days\": 2}", parseSpecialTokens: false), eos];
+        await using GlmModel steered = GlmModel.LoadWithDecorator(_fixture.ModelPath, new GlmModelOptions { PrefillChunkTokens = 4096, WarmUp = false }, inner => new ForcingDecoder(inner, forced));
+        using var client = new AutoGlmChatClient(steered);
+        AIFunction weather = AIFunctionFactory.Create((string city, int days) => $"{city}: sunny for {days} days", "get_weather", "Gets the weather");
+        var options = new ChatOptions { Tools = [weather], Temperature = 0, MaxOutputTokens = 64 };
+        var history = new List<ChatMessage> { new(ChatRole.User, "Weather in Paris?") };
+
+        ChatResponse response = await client.GetResponseAsync(history, options);
+
+        Assert.Equal(ChatFinishReason.ToolCalls, response.FinishReason);
+        FunctionCallContent call = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
+        Assert.Equal("get_weather", call.Name);
+        Assert.Equal("Paris", call.Arguments!["city"]!.ToString());
+        Assert.Equal("2", call.Arguments!["days"]!.ToString());
+        Assert.Empty(response.Text);
+
+        // Round trip: run the function and send its result back through the tool (observation) role.
+        object? result = await weather.InvokeAsync(new AIFunctionArguments(call.Arguments));
+        history.AddRange(response.Messages);
+        history.Add(new ChatMessage(ChatRole.Tool, [new FunctionResultContent(call.CallId, result)]));
+        string prompt = client.Template.Render(ChatMessageConverter.ToTemplateMessages(history, null, null), tools: ChatMessageConverter.ToTemplateTools([weather]));
+        Assert.Contains("\nParis: sunny for 2 days<|assistant|>", prompt, StringComparison.Ordinal);
+
+        // The steered model would call the tool again; the plain one answers.
+        ChatResponse followUp = await _client.GetResponseAsync(history, new ChatOptions { Tools = [weather], Temperature = 0, MaxOutputTokens = 5 });
+        Assert.NotEqual(ChatFinishReason.ToolCalls, followUp.FinishReason);
+        Assert.True(followUp.Usage!.InputTokenCount > response.Usage!.InputTokenCount);
     }
 
     [Fact]
