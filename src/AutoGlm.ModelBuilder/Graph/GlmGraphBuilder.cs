@@ -90,12 +90,12 @@ internal sealed class GlmGraphBuilder
 
         if (IsInt4 && (_options.Int4BlockSize < 16 || (_options.Int4BlockSize & (_options.Int4BlockSize - 1)) != 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(_options), _options.Int4BlockSize, "The int4 block size must be a power of two of at least 16.");
+            throw new ArgumentException($"The int4 block size {_options.Int4BlockSize} must be a power of two of at least 16.");
         }
 
         if (MaxSequenceLength <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(_options), MaxSequenceLength, "The maximum sequence length must be positive.");
+            throw new ArgumentException($"The maximum sequence length {MaxSequenceLength} must be positive.");
         }
     }
 
@@ -170,7 +170,7 @@ internal sealed class GlmGraphBuilder
         {
             if (c.HiddenSize % _options.Int4BlockSize != 0)
             {
-                throw new ArgumentOutOfRangeException(nameof(_options), _options.Int4BlockSize, $"A 4-bit embedding needs the hidden size {c.HiddenSize} to be a multiple of the block size.");
+                throw new ArgumentException($"A 4-bit embedding needs the hidden size {c.HiddenSize} to be a multiple of the block size {_options.Int4BlockSize}.");
             }
 
             (string packed, string scales) = WriteQuantized("model.embed_tokens", [source], c.HiddenSize, gatherLayout: true);

@@ -38,25 +38,25 @@ public static class RandomCheckpoint
         bool tied = !chat && (options.TieWordEmbeddings ?? preset.TieWordEmbeddings);
         if (chat && options.TieWordEmbeddings == true)
         {
-            throw new ArgumentException("ChatGLM checkpoints always have a separate output layer; tied embeddings are not available for --arch chatglm.", nameof(options));
+            throw new ArgumentException("ChatGLM checkpoints always have a separate output layer; tied embeddings are not available for --arch chatglm.");
         }
 
         int vocab = options.VocabSize ?? preset.VocabSize;
         if (vocab < 256 + GlmSpecialTokens.Count)
         {
-            throw new ArgumentException($"The vocabulary size {vocab} is too small: the byte-level tokenizer needs at least {256 + GlmSpecialTokens.Count} ids.", nameof(options));
+            throw new ArgumentException($"The vocabulary size {vocab} is too small: the byte-level tokenizer needs at least {256 + GlmSpecialTokens.Count} ids.");
         }
 
         if (!(options.InitializerRange > 0 && options.InitializerRange < 10))
         {
-            throw new ArgumentException($"The initializer range {options.InitializerRange} must be a positive standard deviation below 10.", nameof(options));
+            throw new ArgumentException($"The initializer range {options.InitializerRange} must be a positive standard deviation below 10.");
         }
 
         _ = ParseDType(options.WeightDType);
         int kvHeads = options.KvHeads ?? preset.KvHeads;
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
         {
-            throw new ArgumentException($"{heads} attention heads cannot be grouped over {kvHeads} key/value heads.", nameof(options));
+            throw new ArgumentException($"{heads} attention heads cannot be grouped over {kvHeads} key/value heads.");
         }
 
         int[] specials = GlmSpecialTokens.Ids(vocab);
@@ -165,7 +165,7 @@ public static class RandomCheckpoint
         "F32" => SafetensorsDType.F32,
         "F16" => SafetensorsDType.F16,
         "BF16" => SafetensorsDType.BF16,
-        _ => throw new ArgumentException($"Unknown weight dtype '{text}'. Use F32, F16 or BF16.", nameof(text)),
+        _ => throw new ArgumentException($"Unknown weight dtype '{text}'. Use F32, F16 or BF16."),
     };
 
     private static void WriteWeights(string path, GlmConfig config, ulong seed, double std, SafetensorsDType dtype, CancellationToken cancellationToken)
