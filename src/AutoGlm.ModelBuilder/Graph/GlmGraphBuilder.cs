@@ -24,7 +24,7 @@ internal sealed class GlmGraphBuilder
     public const string DataFileName = "model.onnx.data";
 
     // Elements (float32) of one block of source rows: bounds the converter's working set per tensor.
-    private const int TileElements = 1 << 22;
+    private const int TileElements = 1 << 21;
 
     private readonly GlmConfig _config;
     private readonly SafetensorsCheckpoint _checkpoint;

@@ -11,7 +11,7 @@ namespace AutoGlm.ModelBuilder.Safetensors;
 /// <remarks>Not thread-safe; dispose to unmap.</remarks>
 internal sealed class SafetensorsTensorReader : IDisposable
 {
-    private const long WindowBytes = 64L * 1024 * 1024;
+    private const long WindowBytes = 16L * 1024 * 1024;
 
     private readonly SafetensorsFile _file;
     private readonly int _elementSize;
