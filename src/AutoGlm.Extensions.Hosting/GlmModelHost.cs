@@ -496,8 +496,12 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
                 remaining = slots.Sum(s => s.InFlight);
             }
 
-            GlmModelHostLog.DrainTimedOut(_logger, drainTimeout.TotalSeconds, remaining);
-            await _abort.CancelAsync().ConfigureAwait(false);
+            if (remaining > 0)
+            {
+                GlmModelHostLog.DrainTimedOut(_logger, drainTimeout.TotalSeconds, remaining);
+                await _abort.CancelAsync().ConfigureAwait(false);
+            }
+
             await Task.WhenAll(slots.Select(s => s.DisposeAsync())).ConfigureAwait(false);
         }
 

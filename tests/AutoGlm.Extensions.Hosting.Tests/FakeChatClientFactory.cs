@@ -102,7 +102,7 @@ public sealed class FakeChatClient : IChatClient
         if (_factory.Generate)
         {
             GenerationResult result = await Model.GenerateAsync("hi", new GenerationOptions { Temperature = 0f, MaxNewTokens = _factory.MaxNewTokens, IgnoreEos = true }, cancellationToken);
-            text = result.Text;
+            text = $"{result.Usage.CompletionTokens} tokens";
         }
 
         yield return new ChatResponseUpdate(ChatRole.Assistant, text);
