@@ -34,6 +34,8 @@ internal static class RandomCommand
             AttentionBias = OptionalBool(a, "attention-bias"),
             TieWordEmbeddings = OptionalBool(a, "tie-embeddings"),
             MaxPositions = OptionalInt(a, "max-positions"),
+            InitializerRange = a.GetDouble("init-std", 0.02, 1e-6, 9.99),
+            WeightDType = a.Get("dtype") ?? "F32",
         };
         string output = a.Require("out");
         a.ThrowOnUnknown();

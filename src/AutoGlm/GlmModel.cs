@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using AutoGlm.Execution;
 using AutoGlm.Generation;
 using AutoGlm.Models;
+using AutoGlm.Native;
 using AutoGlm.Tokenization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -81,6 +82,11 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
         options ??= new GlmModelOptions();
         options.Validate();
         ILogger logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AutoGlm");
+        if (options.LoggerFactory is not null && OrtRuntime.Logger is NullLogger)
+        {
+            // ONNX Runtime has one log for the process: the first model given a logger factory routes it.
+            OrtRuntime.Logger = options.LoggerFactory.CreateLogger("AutoGlm.OnnxRuntime");
+        }
 
         GlmModelInfo info = ModelFolder.Read(path);
         int maxSequence = Math.Min(options.MaxSequenceLength ?? info.ContextLength, info.ContextLength);

@@ -168,7 +168,12 @@ internal sealed class GlmGraphBuilder
         SafetensorsTensorInfo source = _checkpoint.Get(_names.Embedding, c.VocabSize, c.HiddenSize);
         if (IsInt4 && _options.QuantizeEmbedding)
         {
-            (string packed, string scales) = WriteQuantized("model.embed_tokens", [source], c.HiddenSize);
+            if (c.HiddenSize % _options.Int4BlockSize != 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(_options), _options.Int4BlockSize, $"A 4-bit embedding needs the hidden size {c.HiddenSize} to be a multiple of the block size.");
+            }
+
+            (string packed, string scales) = WriteQuantized("model.embed_tokens", [source], c.HiddenSize, gatherLayout: true);
             return Node(
                 "GatherBlockQuantized",
                 [packed, "input_ids", scales],
@@ -469,14 +474,18 @@ internal sealed class GlmGraphBuilder
         Finish(name);
     }
 
-    private (string Packed, string Scales) WriteQuantized(string name, IReadOnlyList<SafetensorsTensorInfo> sources, int k)
+    /// <summary>
+    /// Rows quantised in blocks along K. MatMulNBits layout: codes [N, blocks, blockSize/2], scales [N × blocks];
+    /// GatherBlockQuantized layout (<paramref name="gatherLayout"/>): codes [N, K/2], scales [N, blocks].
+    /// </summary>
+    private (string Packed, string Scales) WriteQuantized(string name, IReadOnlyList<SafetensorsTensorInfo> sources, int k, bool gatherLayout = false)
     {
         int blockSize = _options.Int4BlockSize;
         int blocks = Int4BlockQuantizer.BlocksPerRow(k, blockSize);
         int n = checked((int)sources.Sum(s => s.Shape[0]));
         var allScales = new float[(long)n * blocks];
         string packedName = name + ".weight_q4";
-        _data!.BeginTensor(packedName, TensorElementType.UInt8, [n, blocks, blockSize / 2]);
+        _data!.BeginTensor(packedName, TensorElementType.UInt8, gatherLayout ? [n, blocks * blockSize / 2] : [n, blocks, blockSize / 2]);
         float[] row = new float[k];
         byte[] packed = new byte[blocks * blockSize / 2];
         int rowIndex = 0;
@@ -501,7 +510,7 @@ internal sealed class GlmGraphBuilder
 
         Finish(packedName);
         string scalesName = name + ".weight_scales";
-        _data.BeginTensor(scalesName, _activationType, [(long)n * blocks]);
+        _data.BeginTensor(scalesName, _activationType, gatherLayout ? [n, blocks] : [(long)n * blocks]);
         WriteConverted(allScales, _activationType);
         Finish(scalesName);
         return (packedName, scalesName);

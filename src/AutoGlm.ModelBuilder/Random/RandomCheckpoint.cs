@@ -47,6 +47,12 @@ public static class RandomCheckpoint
             throw new ArgumentException($"The vocabulary size {vocab} is too small: the byte-level tokenizer needs at least {256 + GlmSpecialTokens.Count} ids.", nameof(options));
         }
 
+        if (!(options.InitializerRange > 0 && options.InitializerRange < 10))
+        {
+            throw new ArgumentException($"The initializer range {options.InitializerRange} must be a positive standard deviation below 10.", nameof(options));
+        }
+
+        _ = ParseDType(options.WeightDType);
         int kvHeads = options.KvHeads ?? preset.KvHeads;
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
         {
@@ -93,7 +99,7 @@ public static class RandomCheckpoint
             var tokenizer = BpeTokenizerTrainer.Train(BuiltInCorpus.Text, config.VocabSize, cancellationToken);
             tokenizer.WriteTokenizerJson(Path.Combine(staging, "tokenizer.json"));
             tokenizer.WriteTokenizerConfig(Path.Combine(staging, "tokenizer_config.json"), chatPrefix: !edge);
-            WriteWeights(Path.Combine(staging, "model.safetensors"), config, options.Seed, cancellationToken);
+            WriteWeights(Path.Combine(staging, "model.safetensors"), config, options.Seed, options.InitializerRange, ParseDType(options.WeightDType), cancellationToken);
             StagingDirectory.Commit(staging, target);
         }
         catch
@@ -154,10 +160,18 @@ public static class RandomCheckpoint
         return list;
     }
 
-    private static void WriteWeights(string path, GlmConfig config, ulong seed, CancellationToken cancellationToken)
+    private static SafetensorsDType ParseDType(string text) => text.ToUpperInvariant() switch
+    {
+        "F32" => SafetensorsDType.F32,
+        "F16" => SafetensorsDType.F16,
+        "BF16" => SafetensorsDType.BF16,
+        _ => throw new ArgumentException($"Unknown weight dtype '{text}'. Use F32, F16 or BF16.", nameof(text)),
+    };
+
+    private static void WriteWeights(string path, GlmConfig config, ulong seed, double std, SafetensorsDType dtype, CancellationToken cancellationToken)
     {
         IReadOnlyList<(string Name, long[] Shape, RandomTensorKind Kind)> tensors = TensorList(config);
-        using var writer = new SafetensorsWriter(path, tensors.Select(t => (t.Name, SafetensorsDType.F32, t.Shape)).ToList(), new Dictionary<string, string> { ["format"] = "pt" });
+        using var writer = new SafetensorsWriter(path, tensors.Select(t => (t.Name, dtype, t.Shape)).ToList(), new Dictionary<string, string> { ["format"] = "pt" });
         float[] chunk = new float[1 << 16];
         foreach ((string name, long[] shape, RandomTensorKind kind) in tensors)
         {
@@ -175,7 +189,7 @@ public static class RandomCheckpoint
                         // Norm weights near one (not exactly one) so a mis-wired norm shows up in parity tests.
                         RandomTensorKind.Norm => (float)(1.0 + (0.1 * z)),
                         RandomTensorKind.Bias => (float)(0.1 * z),
-                        _ => (float)(0.02 * z),
+                        _ => (float)(std * z),
                     };
                 }
 

@@ -14,17 +14,20 @@ internal static class TokenizerJsonReader
     private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
     /// <summary>Reads a <c>tokenizer.json</c> file.</summary>
-    public static Tokenizer Load(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="handWrittenPatterns">Whether known split patterns run on the hand-written splitter (false: always .NET regex; for benchmarks).</param>
+    /// <param name="cachePieces">Whether BPE results are cached per pre-token (false only for benchmarks).</param>
+    public static Tokenizer Load(string path, bool handWrittenPatterns = true, bool cachePieces = true)
     {
         using JsonDocument document = JsonFile.Load(path);
-        return Read(document.RootElement, path);
+        return Read(document.RootElement, path, new ReadOptions(handWrittenPatterns, cachePieces));
     }
 
     /// <summary>Parses UTF-8 <c>tokenizer.json</c> content; <paramref name="source"/> names it in messages.</summary>
     public static Tokenizer Parse(ReadOnlyMemory<byte> utf8, string source)
     {
         using JsonDocument document = JsonFile.Parse(utf8, source);
-        return Read(document.RootElement, source);
+        return Read(document.RootElement, source, new ReadOptions(true, true));
     }
 
     /// <summary>Reads one added-token object (<c>added_tokens[i]</c> or an <c>added_tokens_decoder</c> value).</summary>
@@ -47,7 +50,7 @@ internal static class TokenizerJsonReader
             JsonFile.Boolean(element, "normalized", !special, source, path));
     }
 
-    private static Tokenizer Read(JsonElement root, string source)
+    private static Tokenizer Read(JsonElement root, string source, ReadOptions options)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -101,7 +104,7 @@ internal static class TokenizerJsonReader
         bool addPrefixSpace = false;
         if (JsonFile.Property(root, "pre_tokenizer") is { } preTokenizer)
         {
-            ReadPreTokenizer(preTokenizer, "pre_tokenizer", source, splitters, ref byteLevel, ref addPrefixSpace);
+            ReadPreTokenizer(preTokenizer, "pre_tokenizer", source, options, splitters, ref byteLevel, ref addPrefixSpace);
         }
 
         if (!byteLevel)
@@ -115,7 +118,7 @@ internal static class TokenizerJsonReader
         Dictionary<string, int> vocabulary = ReadVocabulary(model, source);
         Dictionary<long, MergeRule> merges = ReadMerges(model, vocabulary, source);
         bool ignoreMerges = JsonFile.Boolean(model, "ignore_merges", false, source, "model");
-        var bpe = new BytePairModel(vocabulary, merges, ignoreMerges);
+        var bpe = new BytePairModel(vocabulary, merges, ignoreMerges, options.CachePieces);
         return new Tokenizer(source, bpe, vocabulary, added, normalizer, [.. splitters], addPrefixSpace, addedTokensAreByteLevel: true);
     }
 
@@ -154,7 +157,7 @@ internal static class TokenizerJsonReader
         }
     }
 
-    private static void ReadPreTokenizer(JsonElement element, string path, string source, List<TextSplitter> splitters, ref bool byteLevel, ref bool addPrefixSpace)
+    private static void ReadPreTokenizer(JsonElement element, string path, string source, ReadOptions options, List<TextSplitter> splitters, ref bool byteLevel, ref bool addPrefixSpace)
     {
         string type = JsonFile.String(element, "type", source, path) ?? throw JsonFile.Invalid(source, path, "has no 'type'");
         switch (type)
@@ -163,12 +166,12 @@ internal static class TokenizerJsonReader
                 int index = 0;
                 foreach (JsonElement child in (JsonFile.Property(element, "pretokenizers") ?? throw JsonFile.Invalid(source, path, "has no 'pretokenizers'")).EnumerateArray())
                 {
-                    ReadPreTokenizer(child, $"{path}.pretokenizers[{index++}]", source, splitters, ref byteLevel, ref addPrefixSpace);
+                    ReadPreTokenizer(child, $"{path}.pretokenizers[{index++}]", source, options, splitters, ref byteLevel, ref addPrefixSpace);
                 }
 
                 break;
             case "Split":
-                splitters.Add(ReadSplit(element, path, source));
+                splitters.Add(ReadSplit(element, path, source, options));
                 break;
             case "Digits":
                 splitters.Add(new DigitsSplitter(JsonFile.Boolean(element, "individual_digits", false, source, path)));
@@ -187,7 +190,7 @@ internal static class TokenizerJsonReader
 
                 if (JsonFile.Boolean(element, "use_regex", true, source, path))
                 {
-                    splitters.Add(CreateSplitter(Gpt2Pattern, removeMatches: false, invert: false, source, path));
+                    splitters.Add(CreateSplitter(Gpt2Pattern, removeMatches: false, invert: false, source, path, options));
                 }
 
                 break;
@@ -196,7 +199,7 @@ internal static class TokenizerJsonReader
         }
     }
 
-    private static TextSplitter ReadSplit(JsonElement element, string path, string source)
+    private static TextSplitter ReadSplit(JsonElement element, string path, string source, ReadOptions options)
     {
         JsonElement pattern = JsonFile.Property(element, "pattern") ?? throw JsonFile.Invalid(source, path, "has no 'pattern'");
         string regex;
@@ -222,12 +225,12 @@ internal static class TokenizerJsonReader
             _ => throw Unsupported(source, $"{path}.behavior", behavior, "Isolated, Removed"),
         };
 
-        return CreateSplitter(regex, remove, invert, source, path);
+        return CreateSplitter(regex, remove, invert, source, path, options);
     }
 
-    private static TextSplitter CreateSplitter(string pattern, bool removeMatches, bool invert, string source, string path)
+    private static TextSplitter CreateSplitter(string pattern, bool removeMatches, bool invert, string source, string path, ReadOptions options)
     {
-        if (!removeMatches && !invert && Cl100kPatternSplitter.TryCreate(pattern) is { } known)
+        if (options.HandWrittenPatterns && !removeMatches && !invert && Cl100kPatternSplitter.TryCreate(pattern) is { } known)
         {
             return known;
         }
@@ -295,7 +298,7 @@ internal static class TokenizerJsonReader
             throw JsonFile.Invalid(source, "model.merges", "must be an array");
         }
 
-        var rules = new Dictionary<long, MergeRule>(merges.GetArrayLength());
+        var rules = new Dictionary<long, MergeRule>(merges.GetArrayLength(), PairKeyComparer.Instance);
         int rank = 0;
         foreach (JsonElement merge in merges.EnumerateArray())
         {
@@ -340,4 +343,6 @@ internal static class TokenizerJsonReader
 
     private static TokenizerException Unsupported(string source, string path, string value, string supported) =>
         new($"The tokenizer file '{source}' uses '{value}' at '{path}', which AutoGlm does not support (supported: {supported}). Use a byte-level BPE tokenizer.json or a tiktoken tokenizer.model.");
+
+    private readonly record struct ReadOptions(bool HandWrittenPatterns, bool CachePieces);
 }

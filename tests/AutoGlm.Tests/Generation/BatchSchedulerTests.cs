@@ -222,6 +222,27 @@ public sealed class BatchSchedulerTests
     }
 
     [Fact]
+    public async Task GenerateAsync_CancelledWhileQueued_LeavesTheQueueAndNeverRuns()
+    {
+        var decoder = new FakeBatchDecoder(maxBatchSize: 1) { StepDelay = TimeSpan.FromMilliseconds(1) };
+        await using BatchScheduler scheduler = Scheduler(decoder);
+        var options = GenerationOptions.Greedy with { MaxNewTokens = 150, IgnoreEos = true };
+        int[] runningPrompt = Prompt(5, 1);
+        Task<GenerationResult> running = scheduler.GenerateAsync(runningPrompt, options);
+        await WaitUntil(() => scheduler.ActiveSequenceCount == 1, "the first request runs");
+        using var cancel = new CancellationTokenSource();
+        Task<GenerationResult> queued = scheduler.GenerateAsync([42, 43], options, cancel.Token);
+        Assert.Equal(1, scheduler.QueuedRequestCount);
+
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued).WaitAsync(s_timeout);
+        await WaitUntil(() => scheduler.QueuedRequestCount == 0, "the cancelled request left the queue");
+        Assert.Equal(decoder.ReferenceGreedy(runningPrompt, 150, []), Ids(await running.WaitAsync(s_timeout)));
+        Assert.DoesNotContain(decoder.Steps, step => step.Any(row => row.TokenCount == 2));
+    }
+
+    [Fact]
     public async Task GenerateStreamingAsync_ConsumerBreaksEarly_FreesTheSlot()
     {
         var decoder = new FakeBatchDecoder() { StepDelay = TimeSpan.FromMilliseconds(1) };
