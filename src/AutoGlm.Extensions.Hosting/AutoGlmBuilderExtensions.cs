@@ -34,7 +34,9 @@ public static class AutoGlmBuilderExtensions
     }
 
     /// <summary>
-    /// Sets how the chat client over each loaded model version is made (for example to pass chat client options or wrap it);
+    /// Sets how the chat client over each loaded model version is made, instead of the default
+    /// <see cref="AutoGlm.Chat.AutoGlmChatClient"/> with <see cref="AutoGlmOptions.ModelId"/>, <see cref="AutoGlmOptions.DefaultMaxOutputTokens"/>
+    /// and <see cref="AutoGlmOptions.ParseReasoning"/> (for example to wrap it in middleware);
     /// the registered <see cref="IChatClient"/> delegates each request to the client of the model version the request is routed to.
     /// The host disposes each client with its model.
     /// </summary>

@@ -1,3 +1,4 @@
+using AutoGlm.Chat;
 using Microsoft.Extensions.Logging;
 
 namespace AutoGlm.Extensions.Hosting;
@@ -16,7 +17,8 @@ public sealed class AutoGlmOptions
     public string? ModelPath { get; set; }
 
     /// <summary>
-    /// The name reported for the model in metrics, traces and <c>ChatClientMetadata</c>; the model folder's name when unset.
+    /// The model's name in metrics, traces, <c>ChatClientMetadata</c> and chat responses (the id clients may send as <c>ChatOptions.ModelId</c>);
+    /// the model folder's name when unset. It stays the same when a new model version is swapped in.
     /// </summary>
     public string? ModelId { get; set; }
 
@@ -68,6 +70,12 @@ public sealed class AutoGlmOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The most tokens a chat answer may have when the request does not set <c>ChatOptions.MaxOutputTokens</c>; 512 by default.</summary>
+    public int DefaultMaxOutputTokens { get; set; } = 512;
+
+    /// <summary>Whether <c>&lt;think&gt;…&lt;/think&gt;</c> in the model's answer becomes reasoning content (true, default) rather than text.</summary>
+    public bool ParseReasoning { get; set; } = true;
+
     /// <summary>The share of the request queue (0 to 1] at which the health check reports Degraded; 0.8 by default.</summary>
     public double DegradedQueueFraction { get; set; } = 0.8;
 
@@ -83,6 +91,13 @@ public sealed class AutoGlmOptions
         MemoryMapWeights = MemoryMapWeights,
         WarmUp = WarmUp,
         LoggerFactory = loggerFactory,
+    };
+
+    internal AutoGlmChatClientOptions ToChatClientOptions() => new()
+    {
+        ModelId = ModelId ?? DefaultModelId(ModelPath!),
+        DefaultMaxOutputTokens = DefaultMaxOutputTokens,
+        ParseReasoning = ParseReasoning,
     };
 
     internal static string DefaultModelId(string modelPath)

@@ -58,6 +58,11 @@ internal sealed class AutoGlmOptionsValidator : IValidateOptions<AutoGlmOptions>
             }
         }
 
+        if (options.DefaultMaxOutputTokens < 1)
+        {
+            failures.Add(Invariant($"{prefix}DefaultMaxOutputTokens must be at least 1; got {options.DefaultMaxOutputTokens}."));
+        }
+
         if (options.KeepAlive is TimeSpan keepAlive && keepAlive <= TimeSpan.Zero && keepAlive != Timeout.InfiniteTimeSpan)
         {
             failures.Add(Invariant($"{prefix}KeepAlive must be positive when set; got {keepAlive}. Leave it unset to keep the model loaded until the application stops."));

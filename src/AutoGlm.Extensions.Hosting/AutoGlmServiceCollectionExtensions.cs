@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using AutoGlm;
+using AutoGlm.Chat;
 using AutoGlm.Extensions.Hosting;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
@@ -120,7 +121,8 @@ public static class AutoGlmServiceCollectionExtensions
     {
         AutoGlmOptions options = services.GetRequiredService<IOptionsMonitor<AutoGlmOptions>>().Get(registration.OptionsName);
         Func<IServiceProvider, GlmModel, IChatClient>? factory = services.GetService<IOptionsMonitor<GlmChatClientFactoryOptions>>()?.Get(registration.OptionsName).Create;
-        Func<GlmModel, IChatClient> create = factory is null ? CreateDefaultChatClient : model => factory(services, model);
+        AutoGlmChatClientOptions chatOptions = options.ToChatClientOptions();
+        Func<GlmModel, IChatClient> create = factory is null ? model => new AutoGlmChatClient(model, chatOptions) : model => factory(services, model);
         var host = new GlmModelHost(
             registration.Key,
             options,
@@ -134,7 +136,4 @@ public static class AutoGlmServiceCollectionExtensions
 
     private static GlmModelHostChatClient CreateChatClient(IServiceProvider services, GlmModelHost host)
         => new(host, services.GetRequiredService<AutoGlmMetrics>(), services.GetRequiredService<TimeProvider>());
-
-    private static IChatClient CreateDefaultChatClient(GlmModel model)
-        => throw new InvalidOperationException("No chat client factory is configured for AutoGlm; call UseChatClientFactory on the builder AddAutoGlm returns.");
 }

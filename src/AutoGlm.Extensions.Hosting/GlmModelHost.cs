@@ -78,17 +78,11 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
     /// <summary>The options the host was created with.</summary>
     public AutoGlmOptions Options => _options;
 
-    /// <summary>The name of the model that takes the main share of requests, for metrics, traces and chat metadata.</summary>
-    public string ModelId
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _primary?.ModelId ?? ModelIdFor(_modelPath);
-            }
-        }
-    }
+    /// <summary>
+    /// The model's name in metrics, traces and chat metadata: <see cref="AutoGlmOptions.ModelId"/>, or the configured model folder's name.
+    /// It names the model, not a version: it stays the same when a new version is swapped in.
+    /// </summary>
+    public string ModelId => _configuredModelId;
 
     /// <summary>Where the host is in its life.</summary>
     public GlmModelHostState State
@@ -248,7 +242,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-            slot = await Task.Run(() => LoadSlotAsync(fullPath, ModelIdFor(fullPath), linked.Token), CancellationToken.None).ConfigureAwait(false);
+            slot = await Task.Run(() => LoadSlotAsync(fullPath, linked.Token), CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {
@@ -541,7 +535,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         ModelSlot slot;
         try
         {
-            slot = await LoadSlotAsync(path, ModelIdFor(path), _stopping.Token).ConfigureAwait(false);
+            slot = await LoadSlotAsync(path, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -587,7 +581,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         return slot;
     }
 
-    private async Task<ModelSlot> LoadSlotAsync(string path, string modelId, CancellationToken cancellationToken)
+    private async Task<ModelSlot> LoadSlotAsync(string path, CancellationToken cancellationToken)
     {
         ConfigureNativeLibrary(_options.NativeLibraryPath);
         GlmModelHostLog.Loading(_logger, path, _modelOptions.ExecutionProvider.ToString());
@@ -605,7 +599,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
             IChatClient chatClient = _chatClientFactory(model)
                 ?? throw new InvalidOperationException($"{Describe()}: the chat client factory returned null for model '{path}'.");
             GlmModelHostLog.Loaded(_logger, path, (long)_time.GetElapsedTime(started).TotalMilliseconds, model.MaxSequenceLength, model.KvBudgetTokens);
-            return new ModelSlot(model, chatClient, path, modelId);
+            return new ModelSlot(model, chatClient, path, _configuredModelId);
         }
         catch
         {
@@ -709,9 +703,6 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
             yield return slot;
         }
     }
-
-    private string ModelIdFor(string path)
-        => string.Equals(path, Path.GetFullPath(_options.ModelPath!), StringComparison.Ordinal) ? _configuredModelId : AutoGlmOptions.DefaultModelId(path);
 
     private void ThrowIfStoppingLocked()
     {

@@ -48,6 +48,7 @@ public sealed class AutoGlmOptionsValidatorTests : IDisposable
             o => { o.MaxSequenceLength = 512; o.KvBudgetTokens = 100; },
             "AutoGlm: KvBudgetTokens (100) is smaller than one max-length sequence (MaxSequenceLength = 512), so a long request could never run; raise KvBudgetTokens to at least 512 or lower MaxSequenceLength."
         },
+        { "default max output tokens", o => o.DefaultMaxOutputTokens = 0, "AutoGlm: DefaultMaxOutputTokens must be at least 1; got 0." },
         { "keep-alive 0", o => o.KeepAlive = TimeSpan.Zero, "AutoGlm: KeepAlive must be positive when set; got 00:00:00. Leave it unset to keep the model loaded until the application stops." },
         { "drain negative", o => o.DrainTimeout = TimeSpan.FromSeconds(-1), "AutoGlm: DrainTimeout must be zero or positive; got -00:00:01." },
         { "degraded fraction 0", o => o.DegradedQueueFraction = 0, "AutoGlm: DegradedQueueFraction must be greater than 0 and at most 1; got 0." },

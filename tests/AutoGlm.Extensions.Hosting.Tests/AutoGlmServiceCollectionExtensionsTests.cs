@@ -127,6 +127,8 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
             ["AutoGlm:KeepAlive"] = "00:05:00",
             ["AutoGlm:DrainTimeout"] = "00:00:12",
             ["AutoGlm:DegradedQueueFraction"] = "0.5",
+            ["AutoGlm:DefaultMaxOutputTokens"] = "77",
+            ["AutoGlm:ParseReasoning"] = "false",
         }).Build();
         var services = new ServiceCollection();
         services.AddAutoGlm(configuration.GetSection("AutoGlm"));
@@ -145,6 +147,9 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
         Assert.Equal(TimeSpan.FromMinutes(5), o.KeepAlive);
         Assert.Equal(TimeSpan.FromSeconds(12), o.DrainTimeout);
         Assert.Equal(0.5, o.DegradedQueueFraction);
+        Assert.Equal(77, o.DefaultMaxOutputTokens);
+        Assert.False(o.ParseReasoning);
+        Assert.Equal(new AutoGlm.Chat.AutoGlmChatClientOptions { ModelId = "glm-edge-test", DefaultMaxOutputTokens = 77, ParseReasoning = false }, o.ToChatClientOptions());
         Assert.Equal("glm-edge-test", provider.GetRequiredService<GlmModelHost>().ModelId);
         GlmModelOptions model = o.ToModelOptions(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         Assert.Equal("CUDA:1", model.ExecutionProvider.ToString());
@@ -161,6 +166,7 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
         Assert.Null(o.KeepAlive);
         Assert.Equal(TimeSpan.FromSeconds(30), o.DrainTimeout);
         Assert.Equal(0.8, o.DegradedQueueFraction);
+        Assert.Equal((512, true), (o.DefaultMaxOutputTokens, o.ParseReasoning));
     }
 
     [Fact]

@@ -261,7 +261,7 @@ public sealed class GlmModelHostTests
         Assert.False(v2.IsDisposed);
         GlmModelHostStatus after = host.GetStatus();
         Assert.Equal((_fixture.SecondModelPath, (string?)null, GlmModelHostState.Ready), (after.ModelPath, after.CandidateModelPath, after.State));
-        Assert.Equal("model-v2", host.ModelId);
+        Assert.Equal("model-v1", host.ModelId);
         Assert.Same(v2.Model, host.LoadedModel);
     }
 
