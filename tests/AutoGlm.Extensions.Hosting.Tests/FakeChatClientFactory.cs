@@ -23,6 +23,9 @@ public sealed class FakeChatClientFactory
     /// <summary>How many tokens a generating request produces.</summary>
     public int MaxNewTokens { get; set; } = 3;
 
+    /// <summary>Runs between a request's text and its final (usage) update, e.g. to move a manual clock.</summary>
+    public Action? BetweenUpdates { get; set; }
+
     public IChatClient Create(GlmModel model)
     {
         var client = new FakeChatClient(this, model);
@@ -107,6 +110,7 @@ public sealed class FakeChatClient : IChatClient
 
         yield return new ChatResponseUpdate(ChatRole.Assistant, text);
         Interlocked.Increment(ref _served);
+        _factory.BetweenUpdates?.Invoke();
         yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(new UsageDetails { InputTokenCount = InputTokens, OutputTokenCount = OutputTokens })])
         {
             FinishReason = ChatFinishReason.Stop,
