@@ -40,6 +40,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
     private double _candidateShare;
     private long _routed;
     private Task<ModelSlot>? _loadTask;
+    private long _loadGeneration;
     private GlmModelHostState _state = GlmModelHostState.NotLoaded;
     private Exception? _loadError;
     private long _lastActivityTimestamp;
@@ -189,7 +190,14 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            await load.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await load.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested && HasPrimary())
+            {
+                // This load failed, but a promoted model took the main place meanwhile: use that one.
+            }
         }
     }
 
@@ -318,6 +326,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
             _candidate = null;
             _modelPath = promoted.ModelPath;
             _loadTask = null;
+            _loadGeneration++;
             _state = _stopRequested ? _state : GlmModelHostState.Ready;
             if (retired is not null)
             {
@@ -520,17 +529,27 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         GlmModelHostLog.Stopped(_logger);
     }
 
+    private bool HasPrimary()
+    {
+        lock (_lock)
+        {
+            return _primary is not null;
+        }
+    }
+
     private Task<ModelSlot> StartLoadLocked()
     {
         _state = GlmModelHostState.Loading;
         _loadError = null;
         string path = _modelPath;
-        Task<ModelSlot> task = Task.Run(() => LoadPrimaryAsync(path), CancellationToken.None);
+        long generation = ++_loadGeneration;
+        Task<ModelSlot> task = Task.Run(() => LoadPrimaryAsync(path, generation), CancellationToken.None);
         _loadTask = task;
         return task;
     }
 
-    private async Task<ModelSlot> LoadPrimaryAsync(string path)
+    /// <summary>Loads the main model; a load overtaken by a promotion (<paramref name="generation"/> is stale) is disposed rather than installed.</summary>
+    private async Task<ModelSlot> LoadPrimaryAsync(string path, long generation)
     {
         ModelSlot slot;
         try
@@ -543,7 +562,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
             lock (_lock)
             {
                 stopping = _stopRequested;
-                if (_state == GlmModelHostState.Loading)
+                if (_state == GlmModelHostState.Loading && generation == _loadGeneration)
                 {
                     _state = GlmModelHostState.Failed;
                     _loadError = ex;
@@ -560,10 +579,12 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         }
 
         bool stopped;
+        bool stale = false;
         lock (_lock)
         {
             stopped = _stopRequested;
-            if (!stopped)
+            stale = generation != _loadGeneration || _primary is not null;
+            if (!stopped && !stale)
             {
                 _primary = slot;
                 _state = GlmModelHostState.Ready;
@@ -576,6 +597,12 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         {
             await slot.DisposeAsync().ConfigureAwait(false);
             throw StoppingException();
+        }
+
+        if (stale)
+        {
+            // A promoted candidate took the main place while this load ran; waiting requests find it when they look again.
+            await slot.DisposeAsync().ConfigureAwait(false);
         }
 
         return slot;
@@ -678,6 +705,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
             unload = primary;
             _primary = null;
             _loadTask = null;
+            _loadGeneration++;
             _state = GlmModelHostState.NotLoaded;
             RetireLocked(primary);
         }

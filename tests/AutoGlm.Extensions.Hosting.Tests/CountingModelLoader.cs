@@ -6,6 +6,7 @@ internal sealed class CountingModelLoader : IGlmModelLoader
     private readonly GlmModelLoader _inner = new();
     private int _loads;
     private TaskCompletionSource? _gate;
+    private string? _gatedPath;
 
     public int LoadCount => Volatile.Read(ref _loads);
 
@@ -13,14 +14,19 @@ internal sealed class CountingModelLoader : IGlmModelLoader
 
     public List<GlmModel> Loaded { get; } = [];
 
-    public void HoldLoads() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Holds every load (or only those of <paramref name="path"/>) until <see cref="ReleaseLoads"/>.</summary>
+    public void HoldLoads(string? path = null)
+    {
+        _gatedPath = path;
+        _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     public void ReleaseLoads() => _gate?.TrySetResult();
 
     public async Task<GlmModel> LoadAsync(string path, GlmModelOptions options, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _loads);
-        if (_gate is { } gate)
+        if (_gate is { } gate && (_gatedPath is null || _gatedPath == path))
         {
             await gate.Task.WaitAsync(cancellationToken);
         }

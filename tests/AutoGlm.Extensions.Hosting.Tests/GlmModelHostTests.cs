@@ -315,6 +315,29 @@ public sealed class GlmModelHostTests
     }
 
     [Fact]
+    public async Task PromoteCandidateAsync_WhileTheFirstLoadIsStillRunning_ServesWaitingRequestsFromThePromotedModel()
+    {
+        await using HostedModel hosted = HostedModel.Create(_fixture.ModelPath);
+        hosted.Loader.HoldLoads(_fixture.ModelPath);
+        Task<ChatResponse> waiting = hosted.Client.GetResponseAsync("hi");
+        await Eventually.TrueAsync(() => hosted.Loader.LoadCount == 1, "the first load to start");
+
+        await hosted.Host.LoadCandidateAsync(_fixture.SecondModelPath, 0);
+        await hosted.Host.PromoteCandidateAsync();
+        hosted.Loader.ReleaseLoads();
+
+        Assert.Equal("hello", (await waiting).Text);
+        FakeChatClient promoted = hosted.Factory.Clients.Single(c => c.Model.Info.FolderPath == _fixture.SecondModelPath);
+        Assert.Equal(1, promoted.Served);
+        await Eventually.TrueAsync(() => hosted.Factory.Clients.Count == 2, "the overtaken load to finish");
+        FakeChatClient overtaken = hosted.Factory.Clients.Single(c => c.Model.Info.FolderPath == _fixture.ModelPath);
+        await Eventually.TrueAsync(() => overtaken.IsDisposed && IsDisposed(overtaken.Model), "the overtaken model to be disposed");
+        Assert.Equal(0, overtaken.Served);
+        Assert.Same(promoted.Model, hosted.Host.LoadedModel);
+        Assert.Equal(GlmModelHostState.Ready, hosted.Host.State);
+    }
+
+    [Fact]
     public async Task RolloutCalls_InTheWrongState_ThrowWithClearMessages()
     {
         await using HostedModel hosted = HostedModel.Create(_fixture.ModelPath);
