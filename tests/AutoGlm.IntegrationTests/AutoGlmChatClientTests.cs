@@ -44,7 +44,7 @@ public sealed class AutoGlmChatClientTests : IAsyncLifetime
         ChatMessage[] messages = [new(ChatRole.User, "Hello")];
         ChatResponse response = await _client.GetResponseAsync(messages, new ChatOptions { MaxOutputTokens = 10, Temperature = 0 });
 
-        GenerationResult direct = await _model.GenerateAsync("[gMASK]<sop><|user|>\nHello<|assistant|>", new GenerationOptions { Temperature = 0, MaxNewTokens = 10 });
+        GenerationResult direct = await _model.GenerateAsync(_client.Template.Render([new ChatTemplateMessage("user", "Hello")]), new GenerationOptions { Temperature = 0, MaxNewTokens = 10 });
 
         Assert.Equal(direct.Text, response.Text);
     }
@@ -68,7 +68,7 @@ public sealed class AutoGlmChatClientTests : IAsyncLifetime
     {
         ChatMessage[] messages = [new(ChatRole.User, "Write")];
         // Greedy text without a stop sequence; pick a stop string that straddles the boundary of two tokens.
-        GenerationResult full = await _model.GenerateAsync("[gMASK]<sop><|user|>\nWrite<|assistant|>", new GenerationOptions { Temperature = 0, MaxNewTokens = 30, IgnoreEos = true });
+        GenerationResult full = await _model.GenerateAsync(_client.Template.Render([new ChatTemplateMessage("user", "Write")]), new GenerationOptions { Temperature = 0, MaxNewTokens = 30, IgnoreEos = true });
         (string stop, int stopAt) = StraddlingStop(full);
 
         var updates = new List<ChatResponseUpdate>();
@@ -102,14 +102,22 @@ public sealed class AutoGlmChatClientTests : IAsyncLifetime
     public async Task GetResponseAsync_JsonFormatWithNonJsonAnswer_ThrowsNamingTheProblem()
     {
         ChatMessage[] messages = [new(ChatRole.User, "json please")];
-        var options = new ChatOptions { ResponseFormat = ChatResponseFormat.Json, Temperature = 1, Seed = 5, MaxOutputTokens = 40 };
         // The random model writes no JSON, and an answer cut by the length limit is not validated: end this one
         // with a stop sequence taken from the middle of its own (seeded) text, so it finishes with Stop.
-        ChatResponse free = await _client.GetResponseAsync(messages, options);
-        Assert.Equal(ChatFinishReason.Length, free.FinishReason);
-        string text = free.Text;
-        Assert.True(text.Length > 12, $"seeded text too short: '{text}'");
-        options.StopSequences = [text.Substring(10, 2)];
+        // The streaming path does not validate, so it shows the text the same prompt produces.
+        ChatOptions? options = null;
+        for (int seed = 5; seed < 50 && options is null; seed++)
+        {
+            var candidate = new ChatOptions { ResponseFormat = ChatResponseFormat.Json, Temperature = 1, Seed = seed, MaxOutputTokens = 40 };
+            string text = string.Concat(await _client.GetStreamingResponseAsync(messages, candidate).Select(u => u.Text).ToListAsync());
+            if (text.Length > 12 && !text[..10].Contains(text.Substring(10, 2), StringComparison.Ordinal))
+            {
+                candidate.StopSequences = [text.Substring(10, 2)];
+                options = candidate;
+            }
+        }
+
+        Assert.NotNull(options);
 
         var ex = await Assert.ThrowsAsync<AutoGlmException>(() => _client.GetResponseAsync(messages, options));
 

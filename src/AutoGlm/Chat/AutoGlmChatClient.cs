@@ -9,7 +9,8 @@ using Microsoft.Extensions.AI;
 namespace AutoGlm.Chat;
 
 /// <summary>
-/// An <see cref="IChatClient"/> over a <see cref="GlmModel"/>: renders the conversation with GLM's chat format,
+/// An <see cref="IChatClient"/> over a <see cref="GlmModel"/>: renders the conversation with the model's own chat
+/// template (<c>tokenizer_config.json</c>; the built-in GLM-4 or GLM-Edge format when it has none),
 /// generates with the request's options, and streams back text, reasoning (<c>&lt;think&gt;</c>), tool calls,
 /// usage and the finish reason. <see cref="GetResponseAsync"/> is built on the streaming path.
 /// </summary>
@@ -28,7 +29,7 @@ public sealed class AutoGlmChatClient : IChatClient
     private readonly GlmModel _model;
     private readonly AutoGlmChatClientOptions _options;
     private readonly bool _ownsModel;
-    private readonly bool _gMaskPrefix;
+    private readonly ChatTemplate _template;
     private readonly ChatClientMetadata _metadata;
 
     /// <summary>Creates a client over <paramref name="model"/>.</summary>
@@ -43,10 +44,16 @@ public sealed class AutoGlmChatClient : IChatClient
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.DefaultMaxOutputTokens, nameof(options));
         _ownsModel = ownsModel;
         ModelId = _options.ModelId ?? Path.GetFileName(model.Info.FolderPath.TrimEnd(Path.DirectorySeparatorChar));
-        // GLM-Edge's prompt has no [gMASK]<sop> prefix; a tokenizer without those tokens is such a model.
-        _gMaskPrefix = model.Tokenizer.TokenToId("[gMASK]") is not null && model.Tokenizer.TokenToId("<sop>") is not null;
+        // The model's own chat_template first; else the built-in GLM format (GLM-Edge's has no [gMASK]<sop>,
+        // and a tokenizer without those tokens is such a model).
+        _template = _options.ChatTemplate
+            ?? ChatTemplate.FromModelFolder(model.Info.FolderPath)
+            ?? (model.Tokenizer.TokenToId("[gMASK]") is not null && model.Tokenizer.TokenToId("<sop>") is not null ? ChatTemplate.Glm4 : ChatTemplate.GlmEdge);
         _metadata = new ChatClientMetadata("autoglm", providerUri: null, defaultModelId: ModelId);
     }
+
+    /// <summary>The chat template prompts are rendered with.</summary>
+    public ChatTemplate Template => _template;
 
     /// <summary>The model id reported in responses.</summary>
     public string ModelId { get; }
@@ -89,7 +96,10 @@ public sealed class AutoGlmChatClient : IChatClient
             formatInstruction = (formatInstruction is null ? string.Empty : formatInstruction + "\n") + $"You must call the function '{required}'.";
         }
 
-        string prompt = GlmPromptFormatter.Render(history, options?.Instructions, tools, formatInstruction, _gMaskPrefix);
+        string prompt = _template.Render(
+            ChatMessageConverter.ToTemplateMessages(history, options?.Instructions, formatInstruction),
+            addGenerationPrompt: true,
+            ChatMessageConverter.ToTemplateTools(tools));
         IReadOnlyList<int> promptIds = _model.Tokenizer.Encode(prompt);
         var parser = new GlmOutputParser(tools?.OfType<AIFunctionDeclaration>().Select(f => f.Name) ?? [], _options.ParseReasoning);
         string responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");
