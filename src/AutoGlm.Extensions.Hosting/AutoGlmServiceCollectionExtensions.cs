@@ -25,6 +25,40 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// </remarks>
 public static class AutoGlmServiceCollectionExtensions
 {
+    /// <summary>The configuration section <see cref="AddAutoGlm(IServiceCollection)"/> reads: <c>AutoGlm</c>.</summary>
+    public const string DefaultSectionName = "AutoGlm";
+
+    /// <summary>
+    /// Registers a model configured by the application's <c>"AutoGlm"</c> configuration section (e.g. in appsettings.json),
+    /// read from the <see cref="IConfiguration"/> service when the options are first needed.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>A builder to add a health check or a chat client factory.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is null.</exception>
+    public static IAutoGlmBuilder AddAutoGlm(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        AddCore(services, key: null).BindConfiguration(DefaultSectionName);
+        return new AutoGlmBuilder(services, key: null);
+    }
+
+    /// <summary>
+    /// Registers one of several models under <paramref name="key"/>, configured by the application's <c>"AutoGlm:{key}"</c>
+    /// configuration section.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="key">The model's service key and the name of its section under <c>AutoGlm</c>.</param>
+    /// <returns>A builder to add a health check or a chat client factory.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is empty.</exception>
+    public static IAutoGlmBuilder AddKeyedAutoGlm(this IServiceCollection services, string key)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        AddCore(services, key).BindConfiguration($"{DefaultSectionName}:{key}");
+        return new AutoGlmBuilder(services, key);
+    }
+
     /// <summary>Registers a model configured in code.</summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the options; at least <see cref="AutoGlmOptions.ModelPath"/>.</param>

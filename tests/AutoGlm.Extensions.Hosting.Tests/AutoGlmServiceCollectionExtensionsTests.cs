@@ -157,6 +157,32 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
     }
 
     [Fact]
+    public async Task AddAutoGlm_NoArguments_ReadsTheAutoGlmSectionOfTheAppConfiguration()
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AutoGlm:ModelPath"] = _modelFolder,
+            ["AutoGlm:QueueCapacity"] = "5",
+            ["AutoGlm:LoadOnStartup"] = "false",
+            ["AutoGlm:code:ModelPath"] = _otherFolder,
+            ["AutoGlm:code:MaxBatchSize"] = "3",
+            ["AutoGlm:code:LoadOnStartup"] = "false",
+        });
+        builder.Services.AddAutoGlm();
+        builder.Services.AddKeyedAutoGlm("code");
+        using IHost host = builder.Build();
+
+        await host.StartAsync();
+        AutoGlmOptions plain = host.Services.GetRequiredService<GlmModelHost>().Options;
+        AutoGlmOptions code = host.Services.GetRequiredKeyedService<GlmModelHost>("code").Options;
+        await host.StopAsync();
+
+        Assert.Equal((_modelFolder, 5), (plain.ModelPath, plain.QueueCapacity));
+        Assert.Equal((_otherFolder, 3), (code.ModelPath, code.MaxBatchSize));
+    }
+
+    [Fact]
     public void AddAutoGlm_DefaultOptions_MatchTheDocumentedDefaults()
     {
         var o = new AutoGlmOptions();
