@@ -82,6 +82,31 @@ public sealed class AutoGlmTelemetryTests
     }
 
     [Fact]
+    public async Task ObservableGauges_RequestsRunningAndQueued_ReportTheirCountsAndKvShare()
+    {
+        await using HostedModel hosted = HostedModel.Create(_fixture.ModelPath, o => { o.MaxBatchSize = 1; o.QueueCapacity = 4; });
+        using var recorded = new RecordedMeasurements(hosted.Provider.GetRequiredService<IMeterFactory>());
+        await hosted.Host.StartLoadingAsync();
+        using GlmModelLease lease = await hosted.Host.AcquireAsync();
+        var options = new AutoGlm.Generation.GenerationOptions { Temperature = 0f, MaxNewTokens = 200, IgnoreEos = true };
+
+        Task<AutoGlm.Generation.GenerationResult>[] running = [lease.Model.GenerateAsync("a", options), lease.Model.GenerateAsync("b", options)];
+        bool seen = false;
+        while (!seen && !running.All(t => t.IsCompleted))
+        {
+            recorded.Observe();
+            seen = recorded.Single("autoglm.batch.size").Value == 1 && recorded.Single("autoglm.queue.depth").Value == 1;
+            if (seen)
+            {
+                Assert.InRange(recorded.Single("autoglm.kv_cache.usage").Value, 1e-9, 1.0);
+            }
+        }
+
+        await Task.WhenAll(running);
+        Assert.True(seen, "never saw one request running and one queued");
+    }
+
+    [Fact]
     public async Task GetResponseAsync_Request_EmitsOneChatSpanWithGenAiTags()
     {
         var stopped = new List<Activity>();

@@ -65,6 +65,39 @@ public sealed class GlmModelHostTests
     }
 
     [Fact]
+    public async Task CheckHealthAsync_RequestsQueuedBehindAFullBatch_ReportsDegradedThenHealthy()
+    {
+        await using HostedModel hosted = HostedModel.Create(_fixture.ModelPath, o => { o.MaxBatchSize = 1; o.QueueCapacity = 2; o.DegradedQueueFraction = 0.5; });
+        await hosted.Host.StartLoadingAsync();
+        var check = new GlmModelHealthCheck(hosted.Host);
+        var options = new GenerationOptions { Temperature = 0f, MaxNewTokens = 200, IgnoreEos = true };
+        GlmModelLease first = await hosted.Host.AcquireAsync();
+        GlmModelLease second = await hosted.Host.AcquireAsync();
+
+        // One batch slot: while the first request decodes, the second waits in the model's queue.
+        Task<GenerationResult>[] running = [first.Model.GenerateAsync("a", options), second.Model.GenerateAsync("b", options)];
+        HealthCheckResult? degraded = null;
+        while (!running.All(t => t.IsCompleted) && degraded is null)
+        {
+            HealthCheckResult result = await check.CheckHealthAsync(new HealthCheckContext());
+            degraded = result.Status == HealthStatus.Degraded ? result : null;
+        }
+
+        await Task.WhenAll(running);
+        first.Dispose();
+        second.Dispose();
+        HealthCheckResult seen = Assert.NotNull(degraded);
+        // Seen either before the scheduler admitted the first request (2 queued) or after (1 queued, 1 running).
+        int queued = (int)seen.Data["queued_requests"];
+        Assert.InRange(queued, 1, 2);
+        Assert.Equal($"The request queue of model '{_fixture.ModelPath}' is nearly full: {queued} of 2 places taken.", seen.Description);
+        Assert.Equal(2, seen.Data["requests_in_flight"]);
+        HealthCheckResult after = await check.CheckHealthAsync(new HealthCheckContext());
+        Assert.Equal(HealthStatus.Healthy, after.Status);
+        Assert.Equal(0, after.Data["requests_in_flight"]);
+    }
+
+    [Fact]
     public async Task GetResponseAsync_LoadFails_ReportsFailedAndTheNextRequestLoadsAgain()
     {
         await using HostedModel hosted = HostedModel.Create(_fixture.ModelPath);
