@@ -76,7 +76,10 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
     /// <exception cref="ExecutionProviderUnavailableException">The requested provider cannot run here.</exception>
     /// <exception cref="OnnxRuntimeLoadException">ONNX Runtime cannot be loaded.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    public static GlmModel Load(string path, GlmModelOptions? options = null)
+    public static GlmModel Load(string path, GlmModelOptions? options = null) => LoadWithDecorator(path, options, decorateDecoder: null);
+
+    /// <summary>Loads the model with the decoder wrapped by <paramref name="decorateDecoder"/> (tests steer the model's output this way).</summary>
+    internal static GlmModel LoadWithDecorator(string path, GlmModelOptions? options, Func<IBatchDecoder, IBatchDecoder>? decorateDecoder)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new GlmModelOptions();
@@ -101,7 +104,8 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
         try
         {
             decoder = new OnnxBatchDecoder(session.Session, info, options.MaxBatchSize, maxSequence);
-            var scheduler = new BatchScheduler(decoder, new TokenizerTextDecoder(tokenizer), new BatchSchedulerOptions
+            IBatchDecoder stepper = decorateDecoder?.Invoke(decoder) ?? decoder;
+            var scheduler = new BatchScheduler(stepper, new TokenizerTextDecoder(tokenizer), new BatchSchedulerOptions
             {
                 QueueCapacity = options.QueueCapacity,
                 KvBudgetTokens = options.KvBudgetTokens,

@@ -125,6 +125,39 @@ public sealed class AutoGlmChatClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetResponseAsync_ModelSteeredToCallATool_YieldsFunctionCallThenUsesTheResult()
+    {
+        int eos = _model.Info.EosTokenIds[0];
+        int[] forced = [.. _model.Tokenizer.Encode("get_weather\n{\"city\": \"Paris\", \"days\": 2}", parseSpecialTokens: false), eos];
+        await using GlmModel steered = GlmModel.LoadWithDecorator(_fixture.ModelPath, new GlmModelOptions { PrefillChunkTokens = 4096, WarmUp = false }, inner => new ForcingDecoder(inner, forced));
+        using var client = new AutoGlmChatClient(steered);
+        AIFunction weather = AIFunctionFactory.Create((string city, int days) => $"{city}: sunny for {days} days", "get_weather", "Gets the weather");
+        var options = new ChatOptions { Tools = [weather], Temperature = 0, MaxOutputTokens = 64 };
+        var history = new List<ChatMessage> { new(ChatRole.User, "Weather in Paris?") };
+
+        ChatResponse response = await client.GetResponseAsync(history, options);
+
+        Assert.Equal(ChatFinishReason.ToolCalls, response.FinishReason);
+        FunctionCallContent call = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
+        Assert.Equal("get_weather", call.Name);
+        Assert.Equal("Paris", call.Arguments!["city"]!.ToString());
+        Assert.Equal("2", call.Arguments!["days"]!.ToString());
+        Assert.Empty(response.Text);
+
+        // Round trip: run the function and send its result back through the tool (observation) role.
+        object? result = await weather.InvokeAsync(new AIFunctionArguments(call.Arguments));
+        history.AddRange(response.Messages);
+        history.Add(new ChatMessage(ChatRole.Tool, [new FunctionResultContent(call.CallId, result)]));
+        string prompt = client.Template.Render(ChatMessageConverter.ToTemplateMessages(history, null, null), tools: ChatMessageConverter.ToTemplateTools([weather]));
+        Assert.Contains("\nParis: sunny for 2 days<|assistant|>", prompt, StringComparison.Ordinal);
+
+        // The steered model would call the tool again; the plain one answers.
+        ChatResponse followUp = await _client.GetResponseAsync(history, new ChatOptions { Tools = [weather], Temperature = 0, MaxOutputTokens = 5 });
+        Assert.NotEqual(ChatFinishReason.ToolCalls, followUp.FinishReason);
+        Assert.True(followUp.Usage!.InputTokenCount > response.Usage!.InputTokenCount);
+    }
+
+    [Fact]
     public void GetService_ReturnsModelTokenizerInfoAndMetadata()
     {
         Assert.Same(_model, _client.GetService<GlmModel>());

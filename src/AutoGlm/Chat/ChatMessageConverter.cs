@@ -90,6 +90,7 @@ internal static class ChatMessageConverter
     {
         null => "null",
         string s => s,
+        JsonElement { ValueKind: JsonValueKind.String } e => e.GetString() ?? string.Empty,
         JsonElement e => e.GetRawText(),
         object o => ChatJson.Serialize(o),
     };
