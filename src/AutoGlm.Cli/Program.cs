@@ -10,6 +10,7 @@ internal static class Program
         Commands:
           doctor      ONNX Runtime version and path, execution providers and why not, CPU features
           random      write a random-weight GLM checkpoint (--preset tiny|small|glm-edge-1.5b|glm-edge-4b|glm-4-9b --arch glm|glm4|chatglm --seed N --out DIR)
+          bench       concurrency sweep of greedy generation (--model MODEL [--concurrency 1,8] [--prompt-tokens N] [--new-tokens N] [--threads N] [--json])
           build       convert a GLM checkpoint into an ONNX model folder (--from CHECKPOINT --out MODEL [--precision fp32|fp16|int4])
         """;
 
@@ -40,6 +41,7 @@ internal static class Program
                 "doctor" => DoctorCommand.Run(rest),
                 "random" => await RandomCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
                 "build" => await BuildCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
+                "bench" => await BenchCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
                 _ => UnknownCommand(args[0]),
             };
         }
