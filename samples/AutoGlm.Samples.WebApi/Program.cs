@@ -1,4 +1,15 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/health", () => "ok");
+// AutoGlm Web API sample: OpenAI-compatible chat completions over a local GLM model, on 127.0.0.1 only.
+//
+//   dotnet run --project samples/AutoGlm.Samples.WebApi -c Release -- --AutoGlm:ModelPath=/path/to/model
+//
+// Endpoints: POST /v1/chat/completions (JSON or stream: true), GET /v1/models, GET /health, GET /metrics.
+using AutoGlm.Samples.WebApi;
+
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+SampleApp.Configure(builder);
+WebApplication app = builder.Build();
+SampleApp.Map(app);
 app.Run();
+
+/// <summary>The sample's entry point (public so in-process tests can start it).</summary>
+public partial class Program;
