@@ -76,7 +76,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
     /// <summary>The registration's key (<c>AddKeyedAutoGlm</c>), or null for the unkeyed registration.</summary>
     public string? Key { get; }
 
-    /// <summary>The options the host was created with.</summary>
+    /// <summary>The options the host was created with; they were read when the host was created, so changing them has no effect.</summary>
     public AutoGlmOptions Options => _options;
 
     /// <summary>

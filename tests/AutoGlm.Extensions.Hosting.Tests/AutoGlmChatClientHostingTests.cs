@@ -103,6 +103,48 @@ public sealed class AutoGlmChatClientHostingTests
         Assert.Equal(_fixture.SecondModelPath, host.LoadedModel!.Info.FolderPath);
     }
 
+    [Fact]
+    public async Task StopAsync_RealStreamsInFlight_EachStreamEndsWithUsageAndNewRequestsAreRejected()
+    {
+        var services = new ServiceCollection();
+        services.AddAutoGlm(o => { o.ModelPath = _fixture.ModelPath; o.LoadOnStartup = false; o.MaxBatchSize = 4; });
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        GlmModelHost host = provider.GetRequiredService<GlmModelHost>();
+        IChatClient client = provider.GetRequiredService<IChatClient>();
+        await host.StartLoadingAsync();
+        GlmModel model = host.LoadedModel!;
+        var options = new ChatOptions { Temperature = 0f, MaxOutputTokens = 24 };
+        var enumerators = new List<IAsyncEnumerator<ChatResponseUpdate>>();
+        for (int i = 0; i < 4; i++)
+        {
+            IAsyncEnumerator<ChatResponseUpdate> e = client.GetStreamingResponseAsync($"stream {i}", options).GetAsyncEnumerator();
+            Assert.True(await e.MoveNextAsync());
+            enumerators.Add(e);
+        }
+
+        Task stopping = host.StopAsync();
+        await Eventually.TrueAsync(() => host.State == GlmModelHostState.Stopping, "the host to start stopping");
+        await Assert.ThrowsAsync<AutoGlmException>(() => client.GetResponseAsync("late", options));
+        Assert.False(stopping.IsCompleted);
+
+        foreach (IAsyncEnumerator<ChatResponseUpdate> e in enumerators)
+        {
+            ChatResponseUpdate last = e.Current;
+            while (await e.MoveNextAsync())
+            {
+                last = e.Current;
+            }
+
+            await e.DisposeAsync();
+            Assert.NotNull(last.FinishReason);
+            Assert.InRange(Assert.Single(last.Contents.OfType<UsageContent>()).Details.OutputTokenCount!.Value, 1, 24);
+        }
+
+        await stopping;
+        Assert.Equal(GlmModelHostState.Stopped, host.State);
+        Assert.Throws<ObjectDisposedException>(() => model.GenerateStreamingAsync([1, 2]));
+    }
+
     /// <summary>Streams <paramref name="count"/> greedy requests, 12 at a time; returns each one's output token count.</summary>
     private static async Task<int[]> StreamConcurrentlyAsync(IChatClient client, int count)
     {

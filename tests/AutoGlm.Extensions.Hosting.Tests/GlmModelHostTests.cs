@@ -237,6 +237,36 @@ public sealed class GlmModelHostTests
     }
 
     [Fact]
+    public async Task KeepAlive_LoadedAtStartUpButNeverUsed_UnloadsAfterThePeriod()
+    {
+        await using HostedModel hosted = HostedModel.Create(_fixture.ModelPath, o => { o.KeepAlive = TimeSpan.FromSeconds(30); o.LoadOnStartup = true; });
+        await hosted.HostedService.StartAsync(CancellationToken.None);
+        await hosted.Host.StartLoadingAsync();
+
+        hosted.Time.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(GlmModelHostState.Ready, hosted.Host.State);
+        hosted.Time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(GlmModelHostState.NotLoaded, hosted.Host.State);
+        await Eventually.TrueAsync(() => Assert.Single(hosted.Factory.Clients).IsDisposed, "the unused model to be released");
+    }
+
+    [Fact]
+    public async Task KeepAlive_DuringARollout_DoesNotUnload()
+    {
+        await using HostedModel hosted = HostedModel.Create(_fixture.ModelPath, o => o.KeepAlive = TimeSpan.FromSeconds(30));
+        await hosted.Host.StartLoadingAsync();
+        await hosted.Host.LoadCandidateAsync(_fixture.SecondModelPath, 0.5);
+
+        hosted.Time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(GlmModelHostState.Ready, hosted.Host.State);
+        await hosted.Host.RollBackCandidateAsync();
+        hosted.Time.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(GlmModelHostState.NotLoaded, hosted.Host.State);
+    }
+
+    [Fact]
     public async Task KeepAlive_RequestStillRunning_KeepsTheModelUntilItHasBeenIdleForThePeriod()
     {
         await using HostedModel hosted = HostedModel.Create(_fixture.ModelPath, o => o.KeepAlive = TimeSpan.FromMinutes(5));
