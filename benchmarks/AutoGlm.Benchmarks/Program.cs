@@ -1,3 +1,19 @@
+using AutoGlm.Benchmarks;
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Besides the BenchmarkDotNet switcher, three harnesses that need fresh processes or whole-run counters:
+//   --load-memory [OUT.md]             resident memory, mapped vs read weights (children: --load-probe FOLDER true|false)
+//   --runtime-memory [OUT.md]          bytes allocated per decoded token; KV bytes against tokens in flight
+return args switch
+{
+    ["--load-probe", string folder, string map] => LoadMemoryProbe.Probe(folder, bool.Parse(map)),
+    ["--load-memory", .. string[] rest] => LoadMemoryProbe.Report(rest.FirstOrDefault()),
+    ["--runtime-memory", .. string[] rest] => RuntimeMemoryProbe.Report(rest.FirstOrDefault()),
+    _ => Run(args),
+};
+
+static int Run(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(BenchmarkModels).Assembly).Run(args);
+    return 0;
+}

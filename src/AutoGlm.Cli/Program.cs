@@ -12,11 +12,11 @@ internal static class Program
         Commands:
           chat        chat with a model in the terminal (no --model: a small demo model is built first)
           generate    complete a prompt: --model DIR --prompt TEXT [--max-new-tokens N] [--greedy] [--ignore-eos] [--json]
-          random      write a random-weight checkpoint: --preset tiny|small|glm-edge-1.5b|glm-4-9b --arch glm|glm4|chatglm --seed N --out DIR
+          random      write a random-weight checkpoint: --preset tiny|small|glm-edge-1.5b|glm-edge-4b|glm-4-9b --arch glm|glm4|chatglm --seed N --out DIR
           build       convert a checkpoint into a model folder: --from CHECKPOINT --out MODEL [--precision fp32|fp16|int4]
+          tokenize    text to token ids, or ids to text: (--model MODEL | --tokenizer FILE) (--text TEXT | --file FILE) [--json] [--decode]
           doctor      ONNX Runtime version and path, execution providers and why not, CPU features
-          random      write a random-weight GLM checkpoint (--preset tiny|small|glm-edge-1.5b|glm-edge-4b|glm-4-9b --arch glm|glm4|chatglm --seed N --out DIR)
-          build       convert a GLM checkpoint into an ONNX model folder (--from CHECKPOINT --out MODEL [--precision fp32|fp16|int4])
+          bench       concurrency sweep of greedy generation (--model MODEL [--concurrency 1,8] [--prompt-tokens N] [--new-tokens N] [--threads N] [--json])
         """;
 
     private static async Task<int> Main(string[] args)
@@ -56,6 +56,8 @@ internal static class Program
                 "generate" => await GenerateCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
                 "random" => await RandomCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
                 "build" => await BuildCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
+                "tokenize" => TokenizeCommand.Run(rest),
+                "bench" => await BenchCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
                 _ => UnknownCommand(args[0]),
             };
         }

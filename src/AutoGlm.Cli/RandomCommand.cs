@@ -40,15 +40,25 @@ internal static class RandomCommand
         string output = a.Require("out");
         a.ThrowOnUnknown();
         var clock = Stopwatch.StartNew();
+        var printer = new ProgressPrinter("written");
         try
         {
-            await RandomCheckpoint.WriteAsync(options, output, cancellationToken).ConfigureAwait(false);
+            await RandomCheckpoint.WriteAsync(options, output, printer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            printer.EndLine();
+            Console.Error.WriteLine("autoglm random: cancelled; the partial output was deleted");
+            return 130;
         }
         catch (Exception ex) when (ex is ArgumentException or IOException or UnauthorizedAccessException)
         {
+            printer.EndLine();
             Console.Error.WriteLine($"autoglm random: {ex.Message}");
             return 1;
         }
+
+        printer.Finish();
 
         Console.Error.WriteLine($"autoglm random: wrote preset {options.Preset} ({arch}, seed {options.Seed}) to {Path.GetFullPath(output)} in {clock.Elapsed.TotalSeconds:F1} s");
         return 0;

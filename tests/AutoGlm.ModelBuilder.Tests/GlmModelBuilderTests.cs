@@ -83,6 +83,32 @@ public sealed class GlmModelBuilderTests
     }
 
     [Fact]
+    public async Task BuildAsync_AlreadyCancelled_ThrowsAndLeavesNothing()
+    {
+        string output = TestModels.NewPath("cancelled-async");
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => GlmModelBuilder.BuildAsync(TestModels.Checkpoint(new ModelSpec(GlmArchitecture.Glm)), output, null, null, cts.Token));
+        AssertNothingLeft(output);
+    }
+
+    [Fact]
+    public async Task RandomCheckpointWriteAsync_CancelledDuringWeights_LeavesNothing()
+    {
+        string output = TestModels.NewPath("random-cancelled");
+        using var cts = new CancellationTokenSource();
+        var progress = new SynchronousProgress(p =>
+        {
+            if (p.TensorsDone == 3)
+            {
+                cts.Cancel();
+            }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => RandomCheckpoint.WriteAsync(new RandomCheckpointOptions(), output, progress, cts.Token));
+        AssertNothingLeft(output);
+    }
+
+    [Fact]
     public void Build_MissingConfig_ThrowsAndLeavesNothing()
     {
         string checkpoint = CopyCheckpoint("noconfig");

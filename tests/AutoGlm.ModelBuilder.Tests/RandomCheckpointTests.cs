@@ -60,6 +60,14 @@ public sealed class RandomCheckpointTests
     }
 
     [Fact]
+    public void GlmEdgePreset_UsesGlmEdgeShapesAndEosIds()
+    {
+        GlmConfig c = RandomCheckpoint.ResolveConfig(new RandomCheckpointOptions { Preset = "glm-edge-1.5b" });
+        Assert.Equal([59246, 59253, 59255], c.EosTokenIds);
+        Assert.Equal((2048, 6144, 28, 16, 4, 128, 59264, true, false), (c.HiddenSize, c.IntermediateSize, c.NumLayers, c.NumHeads, c.NumKvHeads, c.HeadDim, c.VocabSize, c.TieWordEmbeddings, c.QkvBias));
+    }
+
+    [Fact]
     public void ResolveConfig_UnknownPreset_ListsKnownOnes()
     {
         var ex = Assert.Throws<ArgumentException>(() => RandomCheckpoint.ResolveConfig(new RandomCheckpointOptions { Preset = "huge" }));

@@ -26,7 +26,7 @@ internal sealed class BytePairModel
     private static PriorityQueue<int, long>? t_queue;
 
     private readonly int[] _byteIds;
-    private readonly Dictionary<long, MergeRule> _merges;
+    private readonly MergeTable _merges;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabulary;
     private readonly bool _ignoreMerges;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
@@ -42,7 +42,7 @@ internal sealed class BytePairModel
     {
         _cachePieces = cachePieces;
         _vocabulary = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
-        _merges = merges;
+        _merges = MergeTable.Build(merges);
         _ignoreMerges = ignoreMerges;
         _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         _byteIds = new int[256];
@@ -244,7 +244,7 @@ internal sealed class BytePairModel
 
     private void SetPair(Span<int> ids, Span<int> ranks, Span<int> results, int index)
     {
-        if (_merges.TryGetValue(PairKey(ids[index], ids[index + 1]), out MergeRule rule))
+        if (_merges.TryGet(ids[index], ids[index + 1], out MergeRule rule))
         {
             ranks[index] = rule.Rank;
             results[index] = rule.Id;
@@ -281,7 +281,7 @@ internal sealed class BytePairModel
             while (queue.TryDequeue(out int left, out long priority))
             {
                 int right = next[left];
-                if (ids[left] < 0 || right < 0 || !_merges.TryGetValue(PairKey(ids[left], ids[right]), out MergeRule rule)
+                if (ids[left] < 0 || right < 0 || !_merges.TryGet(ids[left], ids[right], out MergeRule rule)
                     || rule.Rank != (int)(priority >> 32))
                 {
                     continue;
@@ -317,7 +317,7 @@ internal sealed class BytePairModel
 
     private void Enqueue(PriorityQueue<int, long> queue, Span<int> ids, int left, int right)
     {
-        if (_merges.TryGetValue(PairKey(ids[left], ids[right]), out MergeRule rule))
+        if (_merges.TryGet(ids[left], ids[right], out MergeRule rule))
         {
             queue.Enqueue(left, ((long)rule.Rank << 32) | (uint)left);
         }

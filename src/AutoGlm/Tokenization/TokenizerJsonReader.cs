@@ -11,8 +11,6 @@ namespace AutoGlm.Tokenization;
 /// <remarks>Stateless; safe to use from any thread.</remarks>
 internal static class TokenizerJsonReader
 {
-    private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
-
     /// <summary>Reads a <c>tokenizer.json</c> file.</summary>
     /// <param name="path">The file.</param>
     /// <param name="handWrittenPatterns">Whether known split patterns run on the hand-written splitter (false: always .NET regex; for benchmarks).</param>
@@ -190,7 +188,7 @@ internal static class TokenizerJsonReader
 
                 if (JsonFile.Boolean(element, "use_regex", true, source, path))
                 {
-                    splitters.Add(CreateSplitter(Gpt2Pattern, removeMatches: false, invert: false, source, path, options));
+                    splitters.Add(CreateSplitter(Gpt2PatternSplitter.Pattern, removeMatches: false, invert: false, source, path, options));
                 }
 
                 break;
@@ -230,9 +228,17 @@ internal static class TokenizerJsonReader
 
     private static TextSplitter CreateSplitter(string pattern, bool removeMatches, bool invert, string source, string path, ReadOptions options)
     {
-        if (options.HandWrittenPatterns && !removeMatches && !invert && Cl100kPatternSplitter.TryCreate(pattern) is { } known)
+        if (options.HandWrittenPatterns && !removeMatches && !invert)
         {
-            return known;
+            if (Cl100kPatternSplitter.TryCreate(pattern) is { } known)
+            {
+                return known;
+            }
+
+            if (pattern == Gpt2PatternSplitter.Pattern)
+            {
+                return Gpt2PatternSplitter.Instance;
+            }
         }
 
         try
@@ -299,39 +305,43 @@ internal static class TokenizerJsonReader
         }
 
         var rules = new Dictionary<long, MergeRule>(merges.GetArrayLength(), PairKeyComparer.Instance);
+        Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
+        Span<char> buffer = stackalloc char[256];
         int rank = 0;
         foreach (JsonElement merge in merges.EnumerateArray())
         {
-            string path = $"model.merges[{rank}]";
-            string left;
-            string right;
+            // Spans instead of substrings: this loop runs for every one of (often) hundreds of thousands of merges.
+            string line;
+            int space;
             if (merge.ValueKind == JsonValueKind.String)
             {
-                string line = merge.GetString()!;
-                int space = line.IndexOf(' ', StringComparison.Ordinal);
+                line = merge.GetString()!;
+                space = line.IndexOf(' ', StringComparison.Ordinal);
                 if (space <= 0 || space == line.Length - 1 || line.IndexOf(' ', space + 1) >= 0)
                 {
-                    throw JsonFile.Invalid(source, path, $"must be two tokens separated by one space, not '{line}'");
+                    throw JsonFile.Invalid(source, $"model.merges[{rank}]", $"must be two tokens separated by one space, not '{line}'");
                 }
-
-                left = line[..space];
-                right = line[(space + 1)..];
             }
             else if (merge.ValueKind == JsonValueKind.Array && merge.GetArrayLength() == 2
                 && merge[0].ValueKind == JsonValueKind.String && merge[1].ValueKind == JsonValueKind.String)
             {
-                left = merge[0].GetString()!;
-                right = merge[1].GetString()!;
+                string first = merge[0].GetString()!;
+                line = string.Concat(first, " ", merge[1].GetString());
+                space = first.Length;
             }
             else
             {
-                throw JsonFile.Invalid(source, path, "must be a \"left right\" string or a [left, right] pair");
+                throw JsonFile.Invalid(source, $"model.merges[{rank}]", "must be a \"left right\" string or a [left, right] pair");
             }
 
-            if (!vocabulary.TryGetValue(left, out int leftId) || !vocabulary.TryGetValue(right, out int rightId)
-                || !vocabulary.TryGetValue(left + right, out int mergedId))
+            ReadOnlySpan<char> left = line.AsSpan(0, space);
+            ReadOnlySpan<char> right = line.AsSpan(space + 1);
+            Span<char> joined = left.Length + right.Length <= buffer.Length ? buffer[..(left.Length + right.Length)] : new char[left.Length + right.Length];
+            left.CopyTo(joined);
+            right.CopyTo(joined[left.Length..]);
+            if (!lookup.TryGetValue(left, out int leftId) || !lookup.TryGetValue(right, out int rightId) || !lookup.TryGetValue(joined, out int mergedId))
             {
-                throw JsonFile.Invalid(source, path, $"merges '{left}' and '{right}', but a token it needs is not in model.vocab");
+                throw JsonFile.Invalid(source, $"model.merges[{rank}]", $"merges '{left}' and '{right}', but a token it needs is not in model.vocab");
             }
 
             rules.TryAdd(BytePairModel.PairKey(leftId, rightId), new MergeRule(rank, mergedId));

@@ -40,7 +40,7 @@ internal sealed class TemplateSource
             }
 
             char c = original[i];
-            if (c is '%' or '#' or '-' && i + 2 < length + 1 && i + 1 < length && original[i + 1] == '}' && i + 2 < length && original[i + 2] == '\n')
+            if (c is '%' or '#' or '-' && i + 2 < length && original[i + 1] == '}' && original[i + 2] == '\n')
             {
                 // trim_blocks: the first newline after a block or comment tag goes.
                 text.Append(c).Append('}');

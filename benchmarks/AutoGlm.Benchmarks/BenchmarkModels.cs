@@ -1,0 +1,31 @@
+using AutoGlm.ModelBuilder;
+
+namespace AutoGlm.Benchmarks;
+
+/// <summary>
+/// Random-weight models for the benchmarks, built once per machine into
+/// <c>~/.cache/autoglm/bench-models/&lt;preset&gt;-&lt;precision&gt;</c> and reused when present.
+/// </summary>
+internal static class BenchmarkModels
+{
+    public static string Root { get; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "autoglm", "bench-models");
+
+    /// <summary>The folder of the <paramref name="preset"/> model at <paramref name="precision"/>, built (seed 1) if missing.</summary>
+    public static string Ensure(string preset, ModelPrecision precision)
+    {
+        string folder = Path.Combine(Root, $"{preset}-{precision.ToString().ToLowerInvariant()}");
+        if (File.Exists(Path.Combine(folder, "model.onnx")) && File.Exists(Path.Combine(folder, "genai_config.json")))
+        {
+            return folder;
+        }
+
+        string checkpoint = Path.Combine(Root, $"{preset}-checkpoint");
+        if (!File.Exists(Path.Combine(checkpoint, "config.json")))
+        {
+            RandomCheckpoint.WriteAsync(new RandomCheckpointOptions { Preset = preset, Seed = 1 }, checkpoint).GetAwaiter().GetResult();
+        }
+
+        GlmModelBuilder.BuildAsync(checkpoint, folder, new ModelBuildOptions { Precision = precision }).GetAwaiter().GetResult();
+        return folder;
+    }
+}
