@@ -172,6 +172,9 @@ public static class ChatCompletionEndpoint
             argument.ParamName is null ? argument.Message : argument.Message.Replace($" (Parameter '{argument.ParamName}')", string.Empty, StringComparison.Ordinal),
             "messages",
             "invalid_value"),
+        // Loading failed, or the host is stopping or unloading: the request may succeed elsewhere or later.
+        ModelLoadException or ObjectDisposedException => new OpenAiRequestException(503, $"The model is not available: {ex.Message}", "server_error", null, "model_unavailable"),
+        AutoGlmException when ex.GetType() == typeof(AutoGlmException) => new OpenAiRequestException(503, $"The model is not available: {ex.Message}", "server_error", null, "model_unavailable"),
         _ => new OpenAiRequestException(500, $"The model failed: {ex.Message}", "server_error", null, null),
     };
 }

@@ -148,7 +148,7 @@ public sealed class ChatClientMappingTests(TinyModelFixture model)
     [Fact]
     public async Task Post_FailureMidStream_SendsAnErrorEventThenDone()
     {
-        var client = new ScriptedChatClient([new ChatResponseUpdate(ChatRole.Assistant, "partial")], after: new AutoGlmException("The session failed at step 3."));
+        var client = new ScriptedChatClient([new ChatResponseUpdate(ChatRole.Assistant, "partial")], after: new InvalidOperationException("The session failed at step 3."));
         using var factory = new SampleFactory(model.ModelPath, chatClient: client);
 
         using HttpResponseMessage response = await factory.CreateClient().PostAsync("/v1/chat/completions", ChatCompletionsTests.Json("""{"messages":[{"role":"user","content":"hi"}],"stream":true}"""));
@@ -159,6 +159,24 @@ public sealed class ChatClientMappingTests(TinyModelFixture model)
         JsonElement error = events[^1].GetProperty("error");
         Assert.Equal("The model failed: The session failed at step 3.", error.GetProperty("message").GetString());
         Assert.Equal("server_error", error.GetProperty("type").GetString());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Post_HostStopping_Returns503(bool stream)
+    {
+        const string Message = "The AutoGlm model host is shutting down and accepts no new requests; send the request to another instance or retry after it restarts.";
+        using var factory = new SampleFactory(model.ModelPath, chatClient: new ScriptedChatClient([], before: new AutoGlmException(Message)));
+        string body = $$"""{"messages":[{"role":"user","content":"hi"}],"stream":{{(stream ? "true" : "false")}}}""";
+
+        using HttpResponseMessage response = await factory.CreateClient().PostAsync("/v1/chat/completions", ChatCompletionsTests.Json(body));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        JsonElement error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("The model is not available: " + Message, error.GetProperty("message").GetString());
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
     }
 
     private static List<ChatResponseUpdate> ToolCallUpdates() =>
