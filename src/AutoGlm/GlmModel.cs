@@ -112,6 +112,7 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
                 PrefillChunkTokens = options.PrefillChunkTokens,
                 EosTokenIds = info.EosTokenIds,
                 TimeProvider = options.TimeProvider,
+                Meter = options.MeterFactory?.Create(new System.Diagnostics.Metrics.MeterOptions("AutoGlm")),
             });
             var model = new GlmModel(session, tokenizer, decoder, scheduler, options);
             if (options.WarmUp)

@@ -37,6 +37,12 @@ public sealed record GlmModelOptions
     /// <summary>Where log messages go; none by default.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>
+    /// Creates the <c>AutoGlm</c> meter the model records its metrics on (time to first token, time per output token,
+    /// request duration, token usage, queue depth, batch size, KV cache usage); none by default.
+    /// </summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; init; }
+
     /// <summary>The clock for timings; the system clock by default.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

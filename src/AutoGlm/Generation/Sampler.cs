@@ -64,8 +64,8 @@ internal sealed class Sampler
     public ReadOnlySpan<float> CandidateWeights => _candidateWeights.AsSpan(0, _candidateCount);
 
     /// <summary>
-    /// Chooses the next token of a sequence. <paramref name="logits"/> is modified in place (penalties and
-    /// temperature). The choice is not recorded in <paramref name="state"/>; the caller calls
+    /// Chooses the next token of a sequence. <paramref name="logits"/> is modified in place (penalties are
+    /// applied to it). The choice is not recorded in <paramref name="state"/>; the caller calls
     /// <see cref="SamplingState.Observe"/> once it keeps the token.
     /// </summary>
     /// <exception cref="AutoGlmException">The logits contain NaN, or every token has a logit of negative infinity.</exception>
@@ -132,7 +132,7 @@ internal sealed class Sampler
     }
 
     /// <summary>
-    /// Applies temperature, top-k, top-p and min-p to <paramref name="logits"/> (after penalties) and leaves the
+    /// Applies temperature, top-k, top-p and min-p to <paramref name="logits"/> (after penalties; not modified) and leaves the
     /// surviving tokens in <see cref="CandidateIds"/> / <see cref="CandidateWeights"/>.
     /// </summary>
     /// <returns>How many tokens survived (at least 1).</returns>
@@ -263,20 +263,21 @@ internal sealed class Sampler
 
     // Weights are probabilities scaled so that the most likely token has 1; normalising is never needed
     // because every rule compares weights with each other or with a fraction of their sum.
-    private void ComputeWeights(Span<float> logits, float temperature)
+    private void ComputeWeights(ReadOnlySpan<float> logits, float temperature)
     {
-        if (temperature != 1f)
-        {
-            TensorPrimitives.Divide(logits, temperature, logits);
-        }
-
         float max = TensorPrimitives.Max(logits);
         if (!float.IsFinite(max))
         {
             throw BadLogits(max);
         }
 
+        // (logit - max) / temperature: the most likely token gets a weight of 1.
         TensorPrimitives.Subtract(logits, max, _weights);
+        if (temperature != 1f)
+        {
+            TensorPrimitives.Divide(_weights, temperature, _weights);
+        }
+
         TensorPrimitives.Max(_weights, LowestExponent, _weights);
         TensorPrimitives.Exp(_weights, _weights);
     }
@@ -362,18 +363,31 @@ internal sealed class Sampler
             SiftDown(keys, ids, i);
         }
 
-        for (int i = k; i < logits.Length; i++)
+        for (int start = k; start < logits.Length; start += BlockLength)
         {
-            float logit = logits[i];
-            if (logit > keys[0])
+            ReadOnlySpan<float> block = logits.Slice(start, Math.Min(BlockLength, logits.Length - start));
+
+            // Once the heap is full its root is a high bar: most blocks hold nothing above it (NaN fails the
+            // comparison, so a block holding one is scanned and the NaN reported).
+            float blockMax = TensorPrimitives.Max(block);
+            if (blockMax <= keys[0])
             {
-                keys[0] = logit;
-                ids[0] = i;
-                SiftDown(keys, ids, 0);
+                continue;
             }
-            else if (float.IsNaN(logit))
+
+            for (int i = 0; i < block.Length; i++)
             {
-                throw BadLogits(logit);
+                float logit = block[i];
+                if (logit > keys[0])
+                {
+                    keys[0] = logit;
+                    ids[0] = start + i;
+                    SiftDown(keys, ids, 0);
+                }
+                else if (float.IsNaN(logit))
+                {
+                    throw BadLogits(logit);
+                }
             }
         }
 

@@ -339,6 +339,24 @@ public sealed class BatchSchedulerTests
     }
 
     [Fact]
+    public async Task GenerateAsync_HeadOfQueueDoesNotFitYet_LaterSmallRequestDoesNotOvertakeIt()
+    {
+        var decoder = new FakeBatchDecoder() { StepDelay = TimeSpan.FromMilliseconds(1) };
+        await using BatchScheduler scheduler = Scheduler(decoder, new BatchSchedulerOptions { KvBudgetTokens = 100 });
+        var options = GenerationOptions.Greedy with { IgnoreEos = true };
+        Task<GenerationResult> first = scheduler.GenerateAsync(Prompt(10, 1), options with { MaxNewTokens = 50 });
+        await WaitUntil(() => scheduler.ActiveSequenceCount == 1, "the first request runs");
+        Task<GenerationResult> large = scheduler.GenerateAsync(Prompt(10, 2), options with { MaxNewTokens = 51 });
+        await WaitUntil(() => scheduler.QueuedRequestCount == 1, "the large request waits");
+        Task<GenerationResult> small = scheduler.GenerateAsync(Prompt(2, 3), options with { MaxNewTokens = 3 });
+
+        await Task.WhenAll(first, large, small).WaitAsync(s_timeout);
+
+        // Capacities 60, 61, 5: the small request (which would have fit beside the first) waited its turn.
+        Assert.Equal([60, 61, 5], decoder.Allocations);
+    }
+
+    [Fact]
     public async Task DisposeAsync_WhileEightRequestsStream_EndsThemAllPromptly()
     {
         var decoder = new FakeBatchDecoder() { StepDelay = TimeSpan.FromMilliseconds(2) };
