@@ -96,10 +96,11 @@ public sealed class AutoGlmChatClient : IChatClient
             formatInstruction = (formatInstruction is null ? string.Empty : formatInstruction + "\n") + $"You must call the function '{required}'.";
         }
 
+        List<ChatTemplateTool>? templateTools = ChatMessageConverter.ToTemplateTools(tools);
         string prompt = _template.Render(
-            ChatMessageConverter.ToTemplateMessages(history, options?.Instructions, formatInstruction),
+            ChatMessageConverter.ToTemplateMessages(history, options?.Instructions, formatInstruction, templateTools),
             addGenerationPrompt: true,
-            ChatMessageConverter.ToTemplateTools(tools));
+            templateTools);
         IReadOnlyList<int> promptIds = _model.Tokenizer.Encode(prompt);
         var parser = new GlmOutputParser(tools?.OfType<AIFunctionDeclaration>().Select(f => f.Name) ?? [], _options.ParseReasoning);
         string responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");

@@ -7,12 +7,14 @@ namespace AutoGlm.Chat;
 /// Turns <c>Microsoft.Extensions.AI</c> messages and tools into what a chat template renders: one system message
 /// first (the conversation's system messages, the request's instructions and any response-format instruction,
 /// joined), assistant tool calls as <c>tool_calls</c>, and tool results as <c>tool</c> messages (which GLM
-/// templates render through the observation role).
+/// templates render through the observation role). The tools also travel on the first message as its
+/// <c>tools</c> field, where GLM-4-9B's own template looks for them (templates that read the top-level
+/// <c>tools</c> variable ignore the field).
 /// </summary>
 /// <remarks>Stateless; thread-safe.</remarks>
 internal static class ChatMessageConverter
 {
-    public static List<ChatTemplateMessage> ToTemplateMessages(IReadOnlyList<ChatMessage> history, string? instructions, string? extraSystemText)
+    public static List<ChatTemplateMessage> ToTemplateMessages(IReadOnlyList<ChatMessage> history, string? instructions, string? extraSystemText, IReadOnlyList<ChatTemplateTool>? tools = null)
     {
         var result = new List<ChatTemplateMessage>(history.Count + 1);
         var systemParts = history.Where(m => m.Role == ChatRole.System).Select(m => m.Text).Where(t => !string.IsNullOrEmpty(t)).ToList();
@@ -62,7 +64,43 @@ internal static class ChatMessageConverter
             }
         }
 
+        if (tools is { Count: > 0 } && result.Count > 0)
+        {
+            ChatTemplateMessage first = result[0];
+            result[0] = new ChatTemplateMessage(first.Role, first.Content)
+            {
+                ToolCalls = first.ToolCalls,
+                Name = first.Name,
+                ToolCallId = first.ToolCallId,
+                Metadata = first.Metadata,
+                AdditionalProperties = new Dictionary<string, object?>(first.AdditionalProperties ?? new Dictionary<string, object?>()) { ["tools"] = ToolsJson(tools) },
+            };
+        }
+
         return result;
+    }
+
+    private static JsonElement ToolsJson(IReadOnlyList<ChatTemplateTool> tools)
+    {
+        var array = new System.Text.Json.Nodes.JsonArray();
+        foreach (ChatTemplateTool tool in tools)
+        {
+            var function = new System.Text.Json.Nodes.JsonObject { ["name"] = tool.Name };
+            if (tool.Description is not null)
+            {
+                function["description"] = tool.Description;
+            }
+
+            if (tool.Parameters is { } parameters)
+            {
+                function["parameters"] = System.Text.Json.Nodes.JsonNode.Parse(parameters.GetRawText());
+            }
+
+            array.Add((System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject { ["type"] = "function", ["function"] = function });
+        }
+
+        using JsonDocument document = JsonDocument.Parse(array.ToJsonString());
+        return document.RootElement.Clone();
     }
 
     public static List<ChatTemplateTool>? ToTemplateTools(IList<AITool>? tools)

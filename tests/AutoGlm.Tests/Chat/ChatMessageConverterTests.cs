@@ -47,6 +47,25 @@ public sealed class ChatMessageConverterTests
     }
 
     [Fact]
+    public void ToTemplateMessages_WithTools_PutsThemOnTheFirstMessageForGlm4Templates()
+    {
+        AIFunction tool = AIFunctionFactory.Create((string city) => "sunny", "get_weather", "Gets the weather");
+        List<ChatTemplateTool> tools = ChatMessageConverter.ToTemplateTools([tool])!;
+
+        List<ChatTemplateMessage> messages = ChatMessageConverter.ToTemplateMessages([new(ChatRole.User, "Weather?")], null, null, tools);
+
+        var json = (System.Text.Json.JsonElement)messages[0].AdditionalProperties!["tools"]!;
+        Assert.Equal("function", json[0].GetProperty("type").GetString());
+        Assert.Equal("get_weather", json[0].GetProperty("function").GetProperty("name").GetString());
+        Assert.Equal("Gets the weather", json[0].GetProperty("function").GetProperty("description").GetString());
+        Assert.Equal("string", json[0].GetProperty("function").GetProperty("parameters").GetProperty("properties").GetProperty("city").GetProperty("type").GetString());
+
+        // A template that reads message-level tools (as GLM-4-9B's does) sees them.
+        ChatTemplate template = ChatTemplate.Parse("{% for m in messages %}{% if m.tools is defined %}{% for t in m.tools %}[{{ t.function.name }}]{% endfor %}{% endif %}{{ m.content }}{% endfor %}", "message-tools");
+        Assert.Equal("[get_weather]Weather?", template.Render(messages, addGenerationPrompt: false));
+    }
+
+    [Fact]
     public void ToTemplateTools_NonFunctionTool_IsRejected()
     {
         var ex = Assert.Throws<NotSupportedException>(() => ChatMessageConverter.ToTemplateTools([new HostedWebSearchTool()]));
