@@ -179,6 +179,41 @@ public sealed class ChatClientMappingTests(TinyModelFixture model)
         Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
     }
 
+    [Fact]
+    public async Task Post_ClientDisconnectsMidStream_CancelsTheGeneration()
+    {
+        var client = new ScriptedChatClient([new ChatResponseUpdate(ChatRole.Assistant, "first words")], hang: true);
+        using var factory = new SampleFactory(model.ModelPath, chatClient: client);
+        HttpClient http = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = ChatCompletionsTests.Json("""{"messages":[{"role":"user","content":"hi"}],"stream":true}"""),
+        };
+
+        HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Stream body = await response.Content.ReadAsStreamAsync();
+        using var reader = new StreamReader(body);
+        string? first = await reader.ReadLineAsync();
+        string? second = await ReadDataLineAsync(reader);
+        response.Dispose();
+
+        Assert.StartsWith("data: ", first, StringComparison.Ordinal);
+        Assert.Contains("\"content\":\"first words\"", second, StringComparison.Ordinal);
+        Task finished = await Task.WhenAny(client.Cancelled.Task, Task.Delay(TimeSpan.FromSeconds(10)));
+        Assert.Same(client.Cancelled.Task, finished);
+    }
+
+    private static async Task<string?> ReadDataLineAsync(StreamReader reader)
+    {
+        string? line;
+        do
+        {
+            line = await reader.ReadLineAsync();
+        }
+        while (line is not null && line.Length == 0);
+        return line;
+    }
+
     private static List<ChatResponseUpdate> ToolCallUpdates() =>
     [
         new(ChatRole.Assistant, [new FunctionCallContent("call_1", "get_weather", new Dictionary<string, object?> { ["city"] = "Paris" })]),

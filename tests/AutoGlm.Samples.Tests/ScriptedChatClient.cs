@@ -13,12 +13,22 @@ public sealed class ScriptedChatClient : IChatClient
     private readonly Exception? _before;
     private readonly Exception? _after;
 
-    public ScriptedChatClient(IReadOnlyList<ChatResponseUpdate> updates, Exception? before = null, Exception? after = null)
+    private readonly bool _hang;
+
+    /// <param name="updates">What the answer streams.</param>
+    /// <param name="before">Thrown before the first update.</param>
+    /// <param name="after">Thrown after the last update.</param>
+    /// <param name="hang">After the updates, wait until the request is cancelled (as a long generation would).</param>
+    public ScriptedChatClient(IReadOnlyList<ChatResponseUpdate> updates, Exception? before = null, Exception? after = null, bool hang = false)
     {
         _updates = updates;
         _before = before;
         _after = after;
+        _hang = hang;
     }
+
+    /// <summary>Completes when a hanging answer sees its cancellation token fire.</summary>
+    public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public IReadOnlyList<ChatMessage>? LastMessages { get; private set; }
 
@@ -40,6 +50,12 @@ public sealed class ScriptedChatClient : IChatClient
         foreach (ChatResponseUpdate update in _updates)
         {
             yield return update;
+        }
+
+        if (_hang)
+        {
+            using CancellationTokenRegistration registration = cancellationToken.Register(Cancelled.SetResult);
+            await Task.Delay(Timeout.Infinite, cancellationToken);
         }
 
         if (_after is not null)
