@@ -45,7 +45,7 @@ internal static class RuntimeMemoryProbe
             (double textBytes, int textTokens) = TextStreamBytesPerToken(model.Tokenizer);
             report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| TokenizerTextDecoder stream alone, on {textTokens} tokens of English text (each releases text) | 1 | {textBytes:F1} |"));
             report.AppendLine();
-            report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Caveat: the random-weight model's greedy tokens mostly carry no text ({withText} of {total} tokens of a greedy run released any), so the GlmModel rows above barely exercise the text path; a token that releases text costs one string, measured on its own in the last row."));
+            report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Caveat: the random-weight model's greedy tokens carry no text here ({withText} of {total} tokens of a greedy run released any), so the GlmModel rows above barely exercise the text path; a token that releases text costs one string, measured on its own in the last row."));
         }
 
         report.AppendLine();
