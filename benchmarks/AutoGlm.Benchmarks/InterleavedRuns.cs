@@ -9,7 +9,7 @@ using AutoGlm.Models;
 namespace AutoGlm.Benchmarks;
 
 /// <summary>
-/// <c>--interleaved [OUT.md]</c>: the decode and concurrency comparisons again, with the contenders run in
+/// <c>--interleaved [OUT.md [decode]]</c>: the decode and concurrency comparisons again, with the contenders run in
 /// turns inside one process (A, B, C, A, B, C, …) so that load from other processes on the machine hits them
 /// alike; each round times one block per contender, and the report gives the median and the minimum time per
 /// token over the rounds. BenchmarkDotNet runs one method after the other, which on a shared machine lets
@@ -23,7 +23,9 @@ internal static class InterleavedRuns
     private const int Batch = 8;
     private const int Rounds = 5;
 
-    public static int Report(string? outputPath)
+    /// <param name="outputPath">Where to write the markdown report, if anywhere.</param>
+    /// <param name="decodeOnly">Run only the decode-step comparison.</param>
+    public static int Report(string? outputPath, bool decodeOnly = false)
     {
         var report = new StringBuilder();
         report.AppendLine("# Interleaved runs: decode step and concurrency, contenders in turns");
@@ -36,6 +38,11 @@ internal static class InterleavedRuns
             report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"## {precision}: decode step (32-token prompt, then {Steps} greedy steps per block over positions 32..47)"));
             report.AppendLine();
             AppendTable(report, Decode(folder));
+            if (decodeOnly)
+            {
+                continue;
+            }
+
             report.AppendLine();
             report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"## {precision}: GlmModel end to end (each request: 32-token prompt, 32 greedy new tokens; one block = all requests of the level, started together)"));
             report.AppendLine();
