@@ -68,7 +68,7 @@ public sealed class PrometheusMeterExporter : IDisposable
 
             _listener.RecordObservableInstruments();
             var text = new StringBuilder();
-            foreach (IGrouping<string, InstrumentSeries> family in instruments.GroupBy(s => s.MetricName).OrderBy(g => g.Key, StringComparer.Ordinal))
+            foreach (IGrouping<string, InstrumentSeries> family in instruments.GroupBy(FamilyName).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 InstrumentSeries first = family.First();
                 if (!string.IsNullOrEmpty(first.Description))
@@ -80,7 +80,7 @@ public sealed class PrometheusMeterExporter : IDisposable
                 text.Append("# TYPE ").Append(family.Key).Append(' ').Append(first.PrometheusType).Append('\n');
                 foreach (InstrumentSeries series in family)
                 {
-                    series.Render(text);
+                    series.Render(text, family.Key);
                 }
             }
 
@@ -89,6 +89,20 @@ public sealed class PrometheusMeterExporter : IDisposable
     }
 
     public void Dispose() => _listener.Dispose();
+
+    /// <summary>
+    /// The family an instrument's series are listed under: its metric name, unless an instrument of another kind
+    /// took that name first (e.g. a histogram and a gauge both called <c>autoglm.batch.size</c>); then the name
+    /// gets the kind as a suffix, since one Prometheus family has one type.
+    /// </summary>
+    private string FamilyName(InstrumentSeries series)
+    {
+        lock (_instruments)
+        {
+            InstrumentSeries first = _instruments.First(s => s.MetricName == series.MetricName);
+            return first.PrometheusType == series.PrometheusType ? series.MetricName : $"{series.MetricName}_{series.PrometheusType}";
+        }
+    }
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
@@ -221,7 +235,7 @@ public sealed class PrometheusMeterExporter : IDisposable
             }
         }
 
-        public void Render(StringBuilder text)
+        public void Render(StringBuilder text, string name)
         {
             lock (_points)
             {
@@ -229,7 +243,7 @@ public sealed class PrometheusMeterExporter : IDisposable
                 {
                     if (_bounds is null)
                     {
-                        text.Append(MetricName).Append(Braces(labels)).Append(' ').Append(FormatNumber(point.Value)).Append('\n');
+                        text.Append(name).Append(Braces(labels)).Append(' ').Append(FormatNumber(point.Value)).Append('\n');
                         continue;
                     }
 
@@ -239,11 +253,11 @@ public sealed class PrometheusMeterExporter : IDisposable
                         cumulative += point.Buckets[i];
                         string le = i < _bounds.Length ? FormatNumber(_bounds[i]) : "+Inf";
                         string withLe = labels.Length == 0 ? $"le=\"{le}\"" : $"{labels},le=\"{le}\"";
-                        text.Append(MetricName).Append("_bucket{").Append(withLe).Append("} ").Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                        text.Append(name).Append("_bucket{").Append(withLe).Append("} ").Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
                     }
 
-                    text.Append(MetricName).Append("_sum").Append(Braces(labels)).Append(' ').Append(FormatNumber(point.Value)).Append('\n');
-                    text.Append(MetricName).Append("_count").Append(Braces(labels)).Append(' ').Append(point.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                    text.Append(name).Append("_sum").Append(Braces(labels)).Append(' ').Append(FormatNumber(point.Value)).Append('\n');
+                    text.Append(name).Append("_count").Append(Braces(labels)).Append(' ').Append(point.Count.ToString(CultureInfo.InvariantCulture)).Append('\n');
                 }
             }
         }

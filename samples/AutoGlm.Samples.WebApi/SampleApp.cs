@@ -9,7 +9,7 @@ namespace AutoGlm.Samples.WebApi;
 /// <remarks>Stateless.</remarks>
 public static class SampleApp
 {
-    /// <summary>Registers the model (from the <c>AutoGlm</c> section), the API options, the metrics exporter, and binds Kestrel to 127.0.0.1 only.</summary>
+    /// <summary>Registers the model with <c>AddAutoGlm</c> (from the <c>AutoGlm</c> section), the API options, the metrics exporter, and binds Kestrel to 127.0.0.1 only.</summary>
     public static void Configure(WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<OpenAiApiOptions>().Bind(builder.Configuration.GetSection("OpenAiApi"))
@@ -19,7 +19,8 @@ public static class SampleApp
         builder.Services.AddSingleton<ApiKeyFilter>();
         builder.Services.AddSingleton(sp => new PrometheusMeterExporter("AutoGlm", sp.GetService<IMeterFactory>()));
 
-        builder.Services.AddChatModel(builder.Configuration.GetSection("AutoGlm"));
+        // The model, its IChatClient, start-up loading, drain on shutdown and the AutoGlm meter: one line, options from appsettings.
+        builder.Services.AddAutoGlm(builder.Configuration.GetSection("AutoGlm")).AddHealthCheck();
 
         int port = builder.Configuration.GetValue("OpenAiApi:Port", 5080);
         builder.WebHost.ConfigureKestrel(kestrel =>

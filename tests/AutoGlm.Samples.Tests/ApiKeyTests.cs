@@ -63,6 +63,8 @@ public sealed class ApiKeyTests(TinyModelFixture model)
 
         using HttpResponseMessage response = await factory.CreateClient().GetAsync(path);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // /health may be 503 while the model is still loading; what matters is that no key was asked for.
+        Assert.Contains(response.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable });
+        Assert.Empty(response.Headers.WwwAuthenticate);
     }
 }

@@ -70,5 +70,24 @@ public sealed class PrometheusMeterExporterTests : IDisposable
         Assert.Equal("# TYPE autoglm_in_flight gauge\nautoglm_in_flight 2\n", exporter.Scrape());
     }
 
+    [Fact]
+    public void Scrape_SameNameDifferentKinds_KeepsOneTypePerFamily()
+    {
+        using var exporter = new PrometheusMeterExporter("AutoGlm", Factory);
+        Meter meter = Factory.Create("AutoGlm");
+        meter.CreateHistogram<int>("autoglm.batch.size", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [4] }).Record(2);
+        meter.CreateObservableGauge("autoglm.batch.size", () => 5);
+
+        Assert.Equal(
+            "# TYPE autoglm_batch_size histogram\n" +
+            "autoglm_batch_size_bucket{le=\"4\"} 1\n" +
+            "autoglm_batch_size_bucket{le=\"+Inf\"} 1\n" +
+            "autoglm_batch_size_sum 2\n" +
+            "autoglm_batch_size_count 1\n" +
+            "# TYPE autoglm_batch_size_gauge gauge\n" +
+            "autoglm_batch_size_gauge 5\n",
+            exporter.Scrape());
+    }
+
     public void Dispose() => _services.Dispose();
 }
