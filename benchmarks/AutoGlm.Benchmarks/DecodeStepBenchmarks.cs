@@ -11,7 +11,9 @@ namespace AutoGlm.Benchmarks;
 /// with a hand-managed KV buffer (baseline) against AutoGlm's <see cref="OnnxBatchDecoder"/> + <see cref="Sampler"/>
 /// (what the scheduler runs per step). Both: same model file, same session options (<see cref="ModelSession"/>),
 /// 256-position KV buffer updated in place, a 32-token prompt read once in setup, then 16 greedy decode steps
-/// per invocation over positions 32..47. Allocated bytes are per decoded token.
+/// per invocation over positions 32..47. A third method runs the same decoder with 8 sequences per step (8 slots,
+/// each with its own prompt), counting 8 tokens per step, to show what batching does to the cost of a token.
+/// Allocated bytes are per decoded token.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ThroughputConfig))]
@@ -20,6 +22,7 @@ public class DecodeStepBenchmarks
     private const int PromptLength = 32;
     private const int Steps = 16;
     private const int KvLength = 256;
+    private const int Batch = 8;
 
     private ModelSession? _session;
     private BareOrtLoop? _bare;
@@ -28,6 +31,10 @@ public class DecodeStepBenchmarks
     private SamplingState? _sampling;
     private readonly DecoderRow[] _rows = new DecoderRow[1];
     private readonly int[] _tokens = new int[1];
+    private readonly DecoderRow[] _batchRows = new DecoderRow[Batch];
+    private readonly int[] _batchTokens = new int[Batch];
+    private readonly int[] _batchFirst = new int[Batch];
+    private SamplingState[] _batchSampling = [];
     private float[] _logits = [];
     private int _first;
 
@@ -57,9 +64,32 @@ public class DecodeStepBenchmarks
         _first = _sampler.Sample(_logits, _sampling);
     }
 
+    [GlobalSetup(Target = nameof(AutoGlmDecoderBatch8))]
+    public void SetupAutoGlmBatch()
+    {
+        GlmModelInfo info = Open();
+        _decoder = new OnnxBatchDecoder(_session!.Session, info, maxBatchSize: Batch, maxSequenceLength: KvLength - 1);
+        _sampler = new Sampler(info.VocabularySize);
+        _batchSampling = [.. Enumerable.Range(0, Batch).Select(_ => new SamplingState(GenerationOptions.Greedy, info.VocabularySize, [], Steps, seed: 1))];
+        _logits = new float[Batch * info.VocabularySize];
+        for (int slot = 0; slot < Batch; slot++)
+        {
+            _decoder.AllocateSlot(slot, KvLength - 1);
+            int[] prompt = BenchmarkPrompts.Create(info.VocabularySize, PromptLength, slot);
+            _rows[0] = new DecoderRow(slot, 0, PromptLength);
+            _decoder.Step(_rows, prompt, _logits.AsSpan(0, info.VocabularySize), CancellationToken.None);
+            _batchFirst[slot] = _sampler.Sample(_logits.AsSpan(0, info.VocabularySize), _batchSampling[slot]);
+        }
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
+        foreach (SamplingState state in _batchSampling)
+        {
+            state.Dispose();
+        }
+
         _bare?.Dispose();
         _decoder?.Dispose();
         _sampling?.Dispose();
@@ -92,6 +122,28 @@ public class DecodeStepBenchmarks
         }
 
         return token;
+    }
+
+    [Benchmark(OperationsPerInvoke = Steps * Batch, Description = "AutoGlm decoder + sampler, batch 8")]
+    public int AutoGlmDecoderBatch8()
+    {
+        int vocabulary = _sampler!.VocabularySize;
+        _batchFirst.CopyTo(_batchTokens, 0);
+        for (int i = 0; i < Steps; i++)
+        {
+            for (int slot = 0; slot < Batch; slot++)
+            {
+                _batchRows[slot] = new DecoderRow(slot, PromptLength + i, 1);
+            }
+
+            _decoder!.Step(_batchRows, _batchTokens, _logits, CancellationToken.None);
+            for (int slot = 0; slot < Batch; slot++)
+            {
+                _batchTokens[slot] = _sampler.Sample(_logits.AsSpan(slot * vocabulary, vocabulary), _batchSampling[slot]);
+            }
+        }
+
+        return _batchTokens[0];
     }
 
     private GlmModelInfo Open()

@@ -39,6 +39,15 @@ internal static class RuntimeMemoryProbe
             }
         }
 
+        using (GlmModel model = GlmModel.Load(folder, new GlmModelOptions { MaxBatchSize = 1, MaxSequenceLength = 255 }))
+        {
+            (int withText, int total) = CountTokensWithText(model);
+            (double textBytes, int textTokens) = TextStreamBytesPerToken(model.Tokenizer);
+            report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| TokenizerTextDecoder stream alone, on {textTokens} tokens of English text (each releases text) | 1 | {textBytes:F1} |"));
+            report.AppendLine();
+            report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Caveat: the random-weight model's greedy tokens carry no text here ({withText} of {total} tokens of a greedy run released any), so the GlmModel rows above barely exercise the text path; a token that releases text costs one string, measured on its own in the last row."));
+        }
+
         report.AppendLine();
         report.AppendLine("## KV cache in use against tokens in flight");
         report.AppendLine();
@@ -70,6 +79,33 @@ internal static class RuntimeMemoryProbe
         }
 
         return 0;
+    }
+
+    private static (int WithText, int Total) CountTokensWithText(GlmModel model)
+    {
+        var options = new GenerationOptions { Temperature = 0f, MaxNewTokens = LongRun, IgnoreEos = true };
+        GenerationResult result = model.GenerateAsync(BenchmarkPrompts.Create(model.Info.VocabularySize, PromptLength, 0), options).GetAwaiter().GetResult();
+        return (result.Tokens.Count(t => t.Text.Length > 0), result.Tokens.Count);
+    }
+
+    private static (double BytesPerToken, int Tokens) TextStreamBytesPerToken(Tokenization.Tokenizer tokenizer)
+    {
+        IReadOnlyList<int> ids = tokenizer.Encode("Large language models predict the next token from the tokens before it, one step at a time, and a runtime streams each token's text to the caller as soon as it is known.");
+        var decoder = new TokenizerTextDecoder(tokenizer);
+        long best = long.MaxValue;
+        for (int repetition = 0; repetition < 3; repetition++)
+        {
+            ITokenTextStream stream = decoder.CreateStream();
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            foreach (int id in ids)
+            {
+                stream.Append(id);
+            }
+
+            best = Math.Min(best, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+
+        return ((double)best / ids.Count, ids.Count);
     }
 
     private static double DecoderBytesPerToken(string folder)
