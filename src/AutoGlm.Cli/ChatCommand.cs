@@ -58,15 +58,40 @@ internal static class ChatCommand
             var reply = new System.Text.StringBuilder();
             try
             {
-                await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(history, options, answer.Token).ConfigureAwait(false))
+                while (true)
                 {
-                    Console.Out.Write(update.Text);
-                    reply.Append(update.Text);
+                    try
+                    {
+                        await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(history, options, answer.Token).ConfigureAwait(false))
+                        {
+                            Console.Out.Write(update.Text);
+                            reply.Append(update.Text);
+                        }
+
+                        break;
+                    }
+                    catch (ArgumentException) when (reply.Length == 0 && DropOldestExchange(history))
+                    {
+                        // The conversation outgrew the model's context: forget the oldest exchange and ask again.
+                        Console.Error.Write("(oldest messages dropped to fit the context) ");
+                    }
                 }
             }
             catch (OperationCanceledException) when (answer.IsCancellationRequested)
             {
                 Console.Out.Write(" [stopped]");
+            }
+            catch (ArgumentException ex)
+            {
+                // Even the new message alone does not fit: say so and forget it.
+                Console.Out.Write($"[cannot answer: {ex.Message}]");
+                history.RemoveAt(history.Count - 1);
+                Console.Out.WriteLine();
+                continue;
+            }
+            catch (QueueFullException ex)
+            {
+                Console.Out.Write($" [busy: {ex.Message}]");
             }
 
             Console.Out.WriteLine();
@@ -74,5 +99,25 @@ internal static class ChatCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Removes the oldest non-system messages up to the next user message; false when only the newest message is left.</summary>
+    private static bool DropOldestExchange(List<ChatMessage> history)
+    {
+        int first = history.FindIndex(m => m.Role != ChatRole.System);
+        int newest = history.Count - 1;
+        if (first < 0 || first >= newest)
+        {
+            return false;
+        }
+
+        int end = first + 1;
+        while (end < newest && history[end].Role != ChatRole.User)
+        {
+            end++;
+        }
+
+        history.RemoveRange(first, end - first);
+        return true;
     }
 }

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+
+namespace AutoGlm.IntegrationTests;
+
+[Collection(TinyModelCollection.Name)]
+public sealed class CliChatTests
+{
+    private readonly TinyModelFixture _fixture;
+
+    public CliChatTests(TinyModelFixture fixture)
+    {
+        _fixture = fixture;
+    }
+
+    [Fact]
+    public async Task Chat_HistoryOutgrowingTheContextAndAnOversizedMessage_KeepsChattingAndExitsCleanly()
+    {
+        string[] lines = [.. Enumerable.Repeat(string.Concat(Enumerable.Repeat("word ", 40)), 8), "/reset", "hello again", string.Concat(Enumerable.Repeat("x ", 400)), "still here?", "/exit"];
+
+        (int exitCode, string output, string errors) = await RunCliAsync(["chat", "--model", _fixture.ModelPath, "--max-new-tokens", "20", "--greedy"], string.Join('\n', lines) + "\n");
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}; stderr: {errors}");
+        Assert.Contains("(oldest messages dropped to fit the context)", errors, StringComparison.Ordinal);
+        Assert.Contains("(history cleared)", output, StringComparison.Ordinal);
+        Assert.Contains("[cannot answer: The prompt has ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", errors, StringComparison.Ordinal);
+        // It kept answering after the oversized message: "still here?" got a prompt and an answer, then /exit its prompt.
+        string afterRefusal = output[output.IndexOf("[cannot answer: ", StringComparison.Ordinal)..];
+        Assert.True(afterRefusal.Split('\n').Count(l => l.StartsWith("> ", StringComparison.Ordinal)) >= 2, afterRefusal);
+    }
+
+    [Fact]
+    public async Task Chat_MissingModelFolder_PrintsOneLineAndFails()
+    {
+        string missing = Path.Combine(_fixture.Root, "no-such-model");
+
+        (int exitCode, string output, string errors) = await RunCliAsync(["chat", "--model", missing], "");
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"autoglm: The model folder '{missing}' does not exist. Build one with 'autoglm build --from CHECKPOINT --out {missing}' (or 'autoglm random' for a test model).", errors.Trim().Split('\n')[^1]);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Output, string Errors)> RunCliAsync(string[] arguments, string input)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AutoGlm.Cli.dll"));
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(start)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(input);
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await output, await errors);
+    }
+}
