@@ -27,7 +27,7 @@ internal static class BuildCommand
         string from = a.Require("from");
         string output = a.Require("out");
         a.ThrowOnUnknown();
-        var printer = new BuildProgressPrinter();
+        var printer = new ProgressPrinter("read");
         var clock = Stopwatch.StartNew();
         try
         {
@@ -50,61 +50,5 @@ internal static class BuildCommand
         using Process self = Process.GetCurrentProcess();
         Console.Error.WriteLine($"autoglm build: wrote {Path.GetFullPath(output)} ({precision}) in {clock.Elapsed.TotalSeconds:F1} s; peak working set {self.PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
         return 0;
-    }
-
-    /// <summary>Prints progress (tensors, bytes, rate) on stderr at most four times a second.</summary>
-    private sealed class BuildProgressPrinter : IProgress<ModelBuildProgress>
-    {
-        private readonly Stopwatch _sinceLast = Stopwatch.StartNew();
-        private readonly object _gate = new();
-        private ModelBuildProgress _last;
-        private bool _printed;
-
-        public void Report(ModelBuildProgress value)
-        {
-            lock (_gate)
-            {
-                _last = value;
-                if (_sinceLast.ElapsedMilliseconds >= 250)
-                {
-                    _sinceLast.Restart();
-                    Print(value);
-                }
-            }
-        }
-
-        public void Finish()
-        {
-            lock (_gate)
-            {
-                Print(_last);
-                EndLine();
-            }
-        }
-
-        public void EndLine()
-        {
-            if (_printed && !Console.IsErrorRedirected)
-            {
-                Console.Error.WriteLine();
-            }
-
-            _printed = false;
-        }
-
-        private void Print(ModelBuildProgress p)
-        {
-            const double Mib = 1024.0 * 1024;
-            string line = $"tensors {p.TensorsDone}/{p.TensorsTotal}  read {p.BytesRead / Mib:F0}/{p.BytesTotal / Mib:F0} MiB  {p.BytesPerSecond / Mib:F0} MiB/s  {p.Elapsed.TotalSeconds:F1} s";
-            if (Console.IsErrorRedirected)
-            {
-                Console.Error.WriteLine(line);
-            }
-            else
-            {
-                Console.Error.Write("\r" + line.PadRight(90));
-                _printed = true;
-            }
-        }
     }
 }

@@ -2,16 +2,21 @@ namespace AutoGlm.Cli;
 
 internal static class Program
 {
+    private static CancellationTokenSource? s_cancelKeyTarget;
+
     private const string Usage = """
         autoglm — run GLM-family models locally on ONNX Runtime.
 
         Usage: autoglm <command> [options]
 
         Commands:
+          chat        chat with a model in the terminal (no --model: a small demo model is built first)
+          generate    complete a prompt: --model DIR --prompt TEXT [--max-new-tokens N] [--greedy] [--ignore-eos] [--json]
+          random      write a random-weight checkpoint: --preset tiny|small|glm-edge-1.5b|glm-edge-4b|glm-4-9b --arch glm|glm4|chatglm --seed N --out DIR
+          build       convert a checkpoint into a model folder: --from CHECKPOINT --out MODEL [--precision fp32|fp16|int4]
+          tokenize    text to token ids, or ids to text: (--model MODEL | --tokenizer FILE) (--text TEXT | --file FILE) [--json] [--decode]
           doctor      ONNX Runtime version and path, execution providers and why not, CPU features
-          random      write a random-weight GLM checkpoint (--preset tiny|small|glm-edge-1.5b|glm-edge-4b|glm-4-9b --arch glm|glm4|chatglm --seed N --out DIR)
           bench       concurrency sweep of greedy generation (--model MODEL [--concurrency 1,8] [--prompt-tokens N] [--new-tokens N] [--threads N] [--json])
-          build       convert a GLM checkpoint into an ONNX model folder (--from CHECKPOINT --out MODEL [--precision fp32|fp16|int4])
         """;
 
     private static async Task<int> Main(string[] args)
@@ -25,7 +30,15 @@ internal static class Program
         using var cancellation = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
-            // First Ctrl+C cancels the work in progress; a second one ends the process.
+            // An interactive command may take Ctrl+C for itself (chat: stop the answer, keep the session).
+            if (Volatile.Read(ref s_cancelKeyTarget) is { IsCancellationRequested: false } target)
+            {
+                e.Cancel = true;
+                target.Cancel();
+                return;
+            }
+
+            // Otherwise the first Ctrl+C cancels the work in progress; a second one ends the process.
             if (!cancellation.IsCancellationRequested)
             {
                 e.Cancel = true;
@@ -39,8 +52,11 @@ internal static class Program
             return args[0] switch
             {
                 "doctor" => DoctorCommand.Run(rest),
+                "chat" => await ChatCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
+                "generate" => await GenerateCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
                 "random" => await RandomCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
                 "build" => await BuildCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
+                "tokenize" => TokenizeCommand.Run(rest),
                 "bench" => await BenchCommand.RunAsync(rest, cancellation.Token).ConfigureAwait(false),
                 _ => UnknownCommand(args[0]),
             };
@@ -66,9 +82,21 @@ internal static class Program
         }
     }
 
+    /// <summary>Sends Ctrl+C to <paramref name="target"/> until the returned scope is disposed.</summary>
+    public static IDisposable RedirectCancelKey(CancellationTokenSource target)
+    {
+        Volatile.Write(ref s_cancelKeyTarget, target);
+        return new CancelKeyScope(target);
+    }
+
     private static int UnknownCommand(string command)
     {
         Console.Error.WriteLine($"autoglm: unknown command '{command}'. Run 'autoglm --help' for the list.");
         return 2;
+    }
+
+    private sealed class CancelKeyScope(CancellationTokenSource target) : IDisposable
+    {
+        public void Dispose() => Interlocked.CompareExchange(ref s_cancelKeyTarget, null, target);
     }
 }

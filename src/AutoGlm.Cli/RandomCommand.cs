@@ -34,19 +34,31 @@ internal static class RandomCommand
             AttentionBias = OptionalBool(a, "attention-bias"),
             TieWordEmbeddings = OptionalBool(a, "tie-embeddings"),
             MaxPositions = OptionalInt(a, "max-positions"),
+            InitializerRange = a.GetDouble("init-std", 0.02, 1e-6, 9.99),
+            WeightDType = a.Get("dtype") ?? "F32",
         };
         string output = a.Require("out");
         a.ThrowOnUnknown();
         var clock = Stopwatch.StartNew();
+        var printer = new ProgressPrinter("written");
         try
         {
-            await RandomCheckpoint.WriteAsync(options, output, cancellationToken).ConfigureAwait(false);
+            await RandomCheckpoint.WriteAsync(options, output, printer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            printer.EndLine();
+            Console.Error.WriteLine("autoglm random: cancelled; the partial output was deleted");
+            return 130;
         }
         catch (Exception ex) when (ex is ArgumentException or IOException or UnauthorizedAccessException)
         {
+            printer.EndLine();
             Console.Error.WriteLine($"autoglm random: {ex.Message}");
             return 1;
         }
+
+        printer.Finish();
 
         Console.Error.WriteLine($"autoglm random: wrote preset {options.Preset} ({arch}, seed {options.Seed}) to {Path.GetFullPath(output)} in {clock.Elapsed.TotalSeconds:F1} s");
         return 0;

@@ -30,6 +30,7 @@ public static class GlmModelBuilder
     /// <returns>A task that completes when the folder is in place.</returns>
     /// <exception cref="ModelLoadException">The checkpoint is missing, malformed, of an unsupported architecture, or its tensors do not match its config.</exception>
     /// <exception cref="IOException">The output folder exists and is not empty, or cannot be written.</exception>
+    /// <exception cref="ArgumentException">An option is invalid (int4 block size, maximum sequence length).</exception>
     /// <exception cref="OperationCanceledException">The conversion was cancelled.</exception>
     public static Task BuildAsync(string checkpointDirectory, string outputDirectory, ModelBuildOptions? options = null, IProgress<ModelBuildProgress>? progress = null, CancellationToken cancellationToken = default)
     {

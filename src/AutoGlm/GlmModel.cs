@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using AutoGlm.Execution;
 using AutoGlm.Generation;
 using AutoGlm.Models;
+using AutoGlm.Native;
 using AutoGlm.Tokenization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -75,12 +76,20 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
     /// <exception cref="ExecutionProviderUnavailableException">The requested provider cannot run here.</exception>
     /// <exception cref="OnnxRuntimeLoadException">ONNX Runtime cannot be loaded.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    public static GlmModel Load(string path, GlmModelOptions? options = null)
+    public static GlmModel Load(string path, GlmModelOptions? options = null) => LoadWithDecorator(path, options, decorateDecoder: null);
+
+    /// <summary>Loads the model with the decoder wrapped by <paramref name="decorateDecoder"/> (tests steer the model's output this way).</summary>
+    internal static GlmModel LoadWithDecorator(string path, GlmModelOptions? options, Func<IBatchDecoder, IBatchDecoder>? decorateDecoder)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new GlmModelOptions();
         options.Validate();
         ILogger logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AutoGlm");
+        if (options.LoggerFactory is not null && OrtRuntime.Logger is NullLogger)
+        {
+            // ONNX Runtime has one log for the process: the first model given a logger factory routes it.
+            OrtRuntime.Logger = options.LoggerFactory.CreateLogger("AutoGlm.OnnxRuntime");
+        }
 
         GlmModelInfo info = ModelFolder.Read(path);
         int maxSequence = Math.Min(options.MaxSequenceLength ?? info.ContextLength, info.ContextLength);
@@ -95,13 +104,15 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
         try
         {
             decoder = new OnnxBatchDecoder(session.Session, info, options.MaxBatchSize, maxSequence);
-            var scheduler = new BatchScheduler(decoder, new TokenizerTextDecoder(tokenizer), new BatchSchedulerOptions
+            IBatchDecoder stepper = decorateDecoder?.Invoke(decoder) ?? decoder;
+            var scheduler = new BatchScheduler(stepper, new TokenizerTextDecoder(tokenizer), new BatchSchedulerOptions
             {
                 QueueCapacity = options.QueueCapacity,
                 KvBudgetTokens = options.KvBudgetTokens,
                 PrefillChunkTokens = options.PrefillChunkTokens,
                 EosTokenIds = info.EosTokenIds,
                 TimeProvider = options.TimeProvider,
+                Meter = options.MeterFactory?.Create(new System.Diagnostics.Metrics.MeterOptions("AutoGlm")),
             });
             var model = new GlmModel(session, tokenizer, decoder, scheduler, options);
             if (options.WarmUp)

@@ -28,14 +28,26 @@ public sealed record GlmModelOptions
     /// <summary>The most prompt tokens read between two decode steps, bounding the latency running requests see while a long prompt is read.</summary>
     public int PrefillChunkTokens { get; init; } = 256;
 
-    /// <summary>Whether the weights file is memory-mapped and handed to ONNX Runtime (true), or left for ONNX Runtime to read.</summary>
-    public bool MemoryMapWeights { get; init; } = true;
+    /// <summary>
+    /// Whether AutoGlm memory-maps the weights file and hands the mapping to ONNX Runtime (true), or leaves the file to
+    /// ONNX Runtime (false, the default). Measured on the <c>small</c> preset (benchmarks/results/LoadMemory.md): ONNX
+    /// Runtime still copies (pre-packs) the weights it uses from a handed-over mapping, so the mapped path loaded
+    /// slower and stayed larger (fp32: 3.5 s and 989 MiB resident vs 2.0 s and 414 MiB); its own reading of the
+    /// 64 KiB-aligned external data keeps far less resident.
+    /// </summary>
+    public bool MemoryMapWeights { get; init; }
 
     /// <summary>Whether <see cref="GlmModel.Load"/> runs one short generation so the first request does not pay for warm-up.</summary>
     public bool WarmUp { get; init; } = true;
 
     /// <summary>Where log messages go; none by default.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
+    /// Creates the <c>AutoGlm</c> meter the model records its metrics on (time to first token, time per output token,
+    /// request duration, token usage, queue depth, batch size, KV cache usage); none by default.
+    /// </summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; init; }
 
     /// <summary>The clock for timings; the system clock by default.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

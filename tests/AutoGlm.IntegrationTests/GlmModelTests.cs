@@ -68,6 +68,24 @@ public sealed class GlmModelTests
     }
 
     [Fact]
+    public async Task GenerateAsync_RequestFillingTheWholeContextBesideAnother_MatchesItsSoloRun()
+    {
+        await using GlmModel model = GlmModel.Load(_fixture.ModelPath);
+        int context = model.MaxSequenceLength;
+        int[] longPrompt = Enumerable.Range(0, context - 6).Select(i => 10 + (i % 200)).ToArray();
+        var fill = new GenerationOptions { Temperature = 0f, MaxNewTokens = 6, IgnoreEos = true };
+        var other = new GenerationOptions { Temperature = 0f, MaxNewTokens = 20, IgnoreEos = true };
+        int[] soloLong = (await model.GenerateAsync(longPrompt, fill)).Tokens.Select(t => t.Id).ToArray();
+        int[] soloShort = (await model.GenerateAsync("short one", other)).Tokens.Select(t => t.Id).ToArray();
+
+        Task<GenerationResult> shortRun = model.GenerateAsync("short one", other);
+        Task<GenerationResult> longRun = model.GenerateAsync(longPrompt, fill);
+
+        Assert.Equal(soloLong, (await longRun).Tokens.Select(t => t.Id).ToArray());
+        Assert.Equal(soloShort, (await shortRun).Tokens.Select(t => t.Id).ToArray());
+    }
+
+    [Fact]
     public async Task GenerateAsync_PromptLongerThanContext_ThrowsStatingBothLengths()
     {
         await using GlmModel model = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { WarmUp = false });

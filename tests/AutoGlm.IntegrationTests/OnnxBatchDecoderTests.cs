@@ -35,6 +35,33 @@ public sealed class OnnxBatchDecoderTests
         AssertClose(PlainLogits(session, info, [.. prompt, 77]), next);
     }
 
+    [Fact]
+    public void Step_SteadyStateDecodeOfTwoRows_AllocatesNoManagedMemory()
+    {
+        GlmModelInfo info = ModelFolder.Read(_fixture.ModelPath);
+        using OrtSession session = OrtSession.Create(Path.Combine(_fixture.ModelPath, "model.onnx"));
+        using var decoder = new OnnxBatchDecoder(session, info, 2, 128);
+        decoder.AllocateSlot(0, 100);
+        decoder.AllocateSlot(1, 100);
+        float[] logits = new float[2 * info.VocabularySize];
+        decoder.Step([new DecoderRow(0, 0, 3), new DecoderRow(1, 0, 5)], [1, 2, 3, 4, 5, 6, 7, 8], logits, CancellationToken.None);
+        DecoderRow[] rows = [new DecoderRow(0, 3, 1), new DecoderRow(1, 5, 1)];
+        int[] next = [9, 10];
+        using var cts = new CancellationTokenSource();
+        decoder.Step(rows, next, logits, cts.Token); // warm: caches this batch shape and the token registration
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int step = 1; step <= 40; step++)
+        {
+            rows[0] = new DecoderRow(0, 3 + step, 1);
+            rows[1] = new DecoderRow(1, 5 + step, 1);
+            decoder.Step(rows, next, logits, cts.Token);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+    }
+
     internal static float[] PlainLogits(OrtSession session, GlmModelInfo info, int[] tokens)
     {
         int n = tokens.Length;

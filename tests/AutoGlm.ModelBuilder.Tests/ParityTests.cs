@@ -29,7 +29,7 @@ public sealed class ParityTests
     [Fact]
     public void Fp32_ChatGlmWithUnusualRopeRatioAndEpsilon_MatchesReference()
     {
-        // rope_ratio 3 (base 30000) and layernorm_epsilon 0.05 change the logits visibly; the reference reads them itself.
+        // rope_ratio 0.02 (base 200) and layernorm_epsilon 0.5 change the logits visibly; the reference reads them itself.
         var spec = new ModelSpec(GlmArchitecture.ChatGlm, UnusualChatGlmConstants: true);
         double worst = RunPromptAndDecode(spec, new ReferenceGlmModel(TestModels.Checkpoint(spec)));
         Assert.True(worst < 1e-4, $"max relative error {worst:E2} ≥ 1e-4");
@@ -77,6 +77,40 @@ public sealed class ParityTests
         Assert.True(worst < 1e-4, $"max relative error {worst:E2} ≥ 1e-4");
     }
 
+    [Theory]
+    [InlineData("BF16")]
+    [InlineData("F16")]
+    public void Fp32_FromHalfPrecisionCheckpoint_MatchesReference(string dtype)
+    {
+        var spec = new ModelSpec(GlmArchitecture.Glm4, WeightDType: dtype);
+        double worst = RunPromptAndDecode(spec, new ReferenceGlmModel(TestModels.Checkpoint(spec)));
+        Assert.True(worst < 1e-4, $"max relative error {worst:E2} ≥ 1e-4");
+    }
+
+    [Fact]
+    public void Fp32_PromptInTwoChunks_MatchesReference()
+    {
+        var spec = new ModelSpec(GlmArchitecture.Glm);
+        var reference = new ReferenceGlmModel(TestModels.Checkpoint(spec));
+        using var runner = new OrtDecoderRunner(TestModels.Model(spec));
+        ReferenceGlmModel.Sequence sequence = reference.NewSequence();
+        OrtDecoderRunner.Batch batch = runner.NewBatch(1);
+        int vocab = reference.VocabSize;
+        double worst = 0;
+        foreach (long[] chunk in new[] { s_prompt[..4], s_prompt[4..] })
+        {
+            (float[] logits, int positions) = runner.Step(batch, [chunk]);
+            Assert.Equal(chunk.Length, positions);
+            double[][] expected = sequence.Feed(chunk);
+            for (int s = 0; s < chunk.Length; s++)
+            {
+                worst = Math.Max(worst, LogitComparison.RelativeError(logits.AsSpan(s * vocab, vocab), expected[s]));
+            }
+        }
+
+        Assert.True(worst < 1e-4, $"max relative error {worst:E2} ≥ 1e-4");
+    }
+
     [Fact]
     public void NumLogitsToKeep_One_ReturnsOnlyTheLastPositionsLogits()
     {
@@ -106,6 +140,15 @@ public sealed class ParityTests
     {
         var spec = new ModelSpec(arch, Tied: tied, Precision: ModelPrecision.Int4);
         var reference = new ReferenceGlmModel(TestModels.Checkpoint(spec), QuantizeDequantize);
+        double worst = RunPromptAndDecode(spec, reference);
+        Assert.True(worst < 1e-3, $"max relative error {worst:E2} ≥ 1e-3");
+    }
+
+    [Fact]
+    public void Int4WithQuantizedEmbedding_MatchesDequantizedReference()
+    {
+        var spec = new ModelSpec(GlmArchitecture.Glm, Precision: ModelPrecision.Int4, Int4Embedding: true);
+        var reference = new ReferenceGlmModel(TestModels.Checkpoint(spec), QuantizeDequantize, QuantizeDequantize);
         double worst = RunPromptAndDecode(spec, reference);
         Assert.True(worst < 1e-3, $"max relative error {worst:E2} ≥ 1e-3");
     }

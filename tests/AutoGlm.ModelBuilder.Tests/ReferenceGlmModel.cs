@@ -18,7 +18,8 @@ internal sealed class ReferenceGlmModel
 
     /// <param name="directory">Checkpoint folder.</param>
     /// <param name="linearTransform">Applied to every projection matrix ([rows, cols] row-major), lm_head included (e.g. int4 quantise→dequantise).</param>
-    public ReferenceGlmModel(string directory, Func<double[], int, int, double[]>? linearTransform = null)
+    /// <param name="embeddingTransform">Applied to the embedding table ([vocab, hidden]) as the graph's Gather sees it.</param>
+    public ReferenceGlmModel(string directory, Func<double[], int, int, double[]>? linearTransform = null, Func<double[], int, int, double[]>? embeddingTransform = null)
     {
         Func<double[], int, int, double[]> t = linearTransform ?? ((w, _, _) => w);
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "config.json")));
@@ -60,6 +61,10 @@ internal sealed class ReferenceGlmModel
         _embed = Read(chat ? "transformer.embedding.word_embeddings.weight" : "model.embed_tokens.weight");
         _finalNorm = Read(chat ? "transformer.encoder.final_layernorm.weight" : "model.norm.weight");
         _lmHead = t(tied ? _embed : Read(chat ? "transformer.output_layer.weight" : "lm_head.weight"), _vocab, _hidden);
+        if (embeddingTransform is not null)
+        {
+            _embed = embeddingTransform(_embed, _vocab, _hidden);
+        }
         _w = new LayerWeights[_layers];
         for (int i = 0; i < _layers; i++)
         {

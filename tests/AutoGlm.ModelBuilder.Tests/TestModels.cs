@@ -10,7 +10,9 @@ internal sealed record ModelSpec(
     bool Tied = false,
     bool Bias = true,
     ModelPrecision Precision = ModelPrecision.Fp32,
-    bool UnusualChatGlmConstants = false)
+    bool UnusualChatGlmConstants = false,
+    bool Int4Embedding = false,
+    string WeightDType = "F32")
 {
     public RandomCheckpointOptions CheckpointOptions => new()
     {
@@ -21,9 +23,11 @@ internal sealed record ModelSpec(
         TieWordEmbeddings = Architecture == GlmArchitecture.ChatGlm ? null : Tied,
         AttentionBias = Bias,
         MaxPositions = 64,
+        InitializerRange = 0.15,
+        WeightDType = WeightDType,
     };
 
-    public string CheckpointKey => $"{Architecture}-{RotaryFactor}-{Tied}-{Bias}-{UnusualChatGlmConstants}".ToLowerInvariant();
+    public string CheckpointKey => $"{Architecture}-{RotaryFactor}-{Tied}-{Bias}-{UnusualChatGlmConstants}-{WeightDType}".ToLowerInvariant();
 }
 
 /// <summary>Random checkpoints and built models, cached for the test run under one temporary folder deleted at exit.</summary>
@@ -61,18 +65,18 @@ internal static class TestModels
         {
             string configPath = Path.Combine(dir, "config.json");
             JsonNode config = JsonNode.Parse(File.ReadAllText(configPath))!;
-            config["rope_ratio"] = 3.0;
-            config["layernorm_epsilon"] = 0.05;
+            config["rope_ratio"] = 0.02;
+            config["layernorm_epsilon"] = 0.5;
             File.WriteAllText(configPath, config.ToJsonString());
         }
 
         return dir;
     })).Value;
 
-    public static string Model(ModelSpec spec) => s_models.GetOrAdd(spec.CheckpointKey + "-" + spec.Precision, key => new Lazy<string>(() =>
+    public static string Model(ModelSpec spec) => s_models.GetOrAdd($"{spec.CheckpointKey}-{spec.Precision}-{spec.Int4Embedding}".ToLowerInvariant(), key => new Lazy<string>(() =>
     {
         string dir = Path.Combine(Root, "model-" + key);
-        GlmModelBuilder.Build(Checkpoint(spec), dir, new ModelBuildOptions { Precision = spec.Precision }, null, CancellationToken.None);
+        GlmModelBuilder.Build(Checkpoint(spec), dir, new ModelBuildOptions { Precision = spec.Precision, QuantizeEmbedding = spec.Int4Embedding }, null, CancellationToken.None);
         return dir;
     })).Value;
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using AutoGlm.ModelBuilder.Checkpoints;
 using AutoGlm.ModelBuilder.Onnx;
 using AutoGlm.ModelBuilder.Quantization;
@@ -22,8 +23,8 @@ internal sealed class GlmGraphBuilder
     public const string ModelFileName = "model.onnx";
     public const string DataFileName = "model.onnx.data";
 
-    // Elements of one transposition tile (float32): bounds the converter's working set per tensor.
-    private const int TileElements = 1 << 22;
+    // Elements (float32) of one block of source rows: bounds the converter's working set per tensor.
+    private const int TileElements = 1 << 21;
 
     private readonly GlmConfig _config;
     private readonly SafetensorsCheckpoint _checkpoint;
@@ -90,12 +91,12 @@ internal sealed class GlmGraphBuilder
 
         if (IsInt4 && (_options.Int4BlockSize < 16 || (_options.Int4BlockSize & (_options.Int4BlockSize - 1)) != 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(_options), _options.Int4BlockSize, "The int4 block size must be a power of two of at least 16.");
+            throw new ArgumentException($"The int4 block size {_options.Int4BlockSize} must be a power of two of at least 16.");
         }
 
         if (MaxSequenceLength <= 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(_options), MaxSequenceLength, "The maximum sequence length must be positive.");
+            throw new ArgumentException($"The maximum sequence length {MaxSequenceLength} must be positive.");
         }
     }
 
@@ -168,7 +169,12 @@ internal sealed class GlmGraphBuilder
         SafetensorsTensorInfo source = _checkpoint.Get(_names.Embedding, c.VocabSize, c.HiddenSize);
         if (IsInt4 && _options.QuantizeEmbedding)
         {
-            (string packed, string scales) = WriteQuantized("model.embed_tokens", [source], c.HiddenSize);
+            if (c.HiddenSize % _options.Int4BlockSize != 0)
+            {
+                throw new ArgumentException($"A 4-bit embedding needs the hidden size {c.HiddenSize} to be a multiple of the block size {_options.Int4BlockSize}.");
+            }
+
+            (string packed, string scales) = WriteQuantized("model.embed_tokens", [source], c.HiddenSize, gatherLayout: true);
             return Node(
                 "GatherBlockQuantized",
                 [packed, "input_ids", scales],
@@ -403,80 +409,86 @@ internal sealed class GlmGraphBuilder
         return new LinearWeight(weightName, null, k, n);
     }
 
+    /// <summary>
+    /// Writes Wᵀ ([k, n]) of the row-concatenated sources: reads a block of source rows sequentially (each
+    /// checkpoint byte once), then writes each of its columns to its place in the output row it belongs to.
+    /// </summary>
     private void WriteTransposed(string name, SafetensorsTensorInfo[] sources, int k, int n)
     {
         _cancellationToken.ThrowIfCancellationRequested();
         TensorElementType type = WeightType;
+        int elementSize = TensorElementTypes.SizeOf(type);
         _data!.BeginTensor(name, type, [k, n]);
-        var readers = new SafetensorsTensorReader[sources.Length];
+        int rowsPerBlock = Math.Max(1, TileElements / k);
+        float[] block = ArrayPool<float>.Shared.Rent(rowsPerBlock * k);
+        float[] column = ArrayPool<float>.Shared.Rent(rowsPerBlock);
+        Half[] halves = ArrayPool<Half>.Shared.Rent(rowsPerBlock);
         try
         {
-            for (int s = 0; s < sources.Length; s++)
+            int rowBase = 0;
+            foreach (SafetensorsTensorInfo source in sources)
             {
-                readers[s] = _checkpoint.OpenReader(sources[s]);
-            }
-
-            int columns = Math.Clamp(TileElements / n, 1, k);
-            float[] tile = ArrayPool<float>.Shared.Rent(columns * n);
-            float[] segment = ArrayPool<float>.Shared.Rent(columns);
-            try
-            {
-                for (int c0 = 0; c0 < k; c0 += columns)
+                int rows = (int)source.Shape[0];
+                using (SafetensorsTensorReader reader = _checkpoint.OpenReader(source))
                 {
-                    _cancellationToken.ThrowIfCancellationRequested();
-                    int width = Math.Min(columns, k - c0);
-                    int rowBase = 0;
-                    for (int s = 0; s < sources.Length; s++)
+                    for (int r0 = 0; r0 < rows; r0 += rowsPerBlock)
                     {
-                        int rows = (int)sources[s].Shape[0];
-                        for (int r = 0; r < rows; r++)
+                        _cancellationToken.ThrowIfCancellationRequested();
+                        int count = Math.Min(rowsPerBlock, rows - r0);
+                        reader.Read((long)r0 * k, block.AsSpan(0, count * k));
+                        for (int kk = 0; kk < k; kk++)
                         {
-                            Span<float> seg = segment.AsSpan(0, width);
-                            readers[s].Read(((long)r * k) + c0, seg);
-                            int column = rowBase + r;
-                            for (int j = 0; j < width; j++)
+                            for (int r = 0; r < count; r++)
                             {
-                                tile[(j * n) + column] = seg[j];
+                                column[r] = block[(r * k) + kk];
+                            }
+
+                            long offset = (((long)kk * n) + rowBase + r0) * elementSize;
+                            if (type == TensorElementType.Float)
+                            {
+                                _data.WriteAt(offset, MemoryMarshal.AsBytes(column.AsSpan(0, count)));
+                            }
+                            else
+                            {
+                                for (int r = 0; r < count; r++)
+                                {
+                                    halves[r] = (Half)column[r];
+                                }
+
+                                _data.WriteAt(offset, MemoryMarshal.AsBytes(halves.AsSpan(0, count)));
                             }
                         }
 
-                        rowBase += rows;
+                        Report(name);
                     }
-
-                    WriteConverted(tile.AsSpan(0, width * n), type);
-                    Report(name);
                 }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(tile);
-                ArrayPool<float>.Shared.Return(segment);
+
+                rowBase += rows;
+                Consume(source);
             }
         }
         finally
         {
-            foreach (SafetensorsTensorReader? reader in readers)
-            {
-                reader?.Dispose();
-            }
-        }
-
-        foreach (SafetensorsTensorInfo source in sources)
-        {
-            Consume(source);
+            ArrayPool<float>.Shared.Return(block);
+            ArrayPool<float>.Shared.Return(column);
+            ArrayPool<Half>.Shared.Return(halves);
         }
 
         Finish(name);
     }
 
-    private (string Packed, string Scales) WriteQuantized(string name, IReadOnlyList<SafetensorsTensorInfo> sources, int k)
+    /// <summary>
+    /// Rows quantised in blocks along K. MatMulNBits layout: codes [N, blocks, blockSize/2], scales [N × blocks];
+    /// GatherBlockQuantized layout (<paramref name="gatherLayout"/>): codes [N, K/2], scales [N, blocks].
+    /// </summary>
+    private (string Packed, string Scales) WriteQuantized(string name, IReadOnlyList<SafetensorsTensorInfo> sources, int k, bool gatherLayout = false)
     {
         int blockSize = _options.Int4BlockSize;
         int blocks = Int4BlockQuantizer.BlocksPerRow(k, blockSize);
         int n = checked((int)sources.Sum(s => s.Shape[0]));
         var allScales = new float[(long)n * blocks];
         string packedName = name + ".weight_q4";
-        _data!.BeginTensor(packedName, TensorElementType.UInt8, [n, blocks, blockSize / 2]);
+        _data!.BeginTensor(packedName, TensorElementType.UInt8, gatherLayout ? [n, blocks * blockSize / 2] : [n, blocks, blockSize / 2]);
         float[] row = new float[k];
         byte[] packed = new byte[blocks * blockSize / 2];
         int rowIndex = 0;
@@ -501,7 +513,7 @@ internal sealed class GlmGraphBuilder
 
         Finish(packedName);
         string scalesName = name + ".weight_scales";
-        _data.BeginTensor(scalesName, _activationType, [(long)n * blocks]);
+        _data.BeginTensor(scalesName, _activationType, gatherLayout ? [n, blocks] : [(long)n * blocks]);
         WriteConverted(allScales, _activationType);
         Finish(scalesName);
         return (packedName, scalesName);

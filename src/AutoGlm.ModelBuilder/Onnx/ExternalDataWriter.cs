@@ -17,6 +17,7 @@ internal sealed class ExternalDataWriter : IDisposable
     private TensorElementType _openType;
     private long[]? _openShape;
     private long _openStart;
+    private long _openEnd;
 
     public ExternalDataWriter(string path)
     {
@@ -52,9 +53,23 @@ internal sealed class ExternalDataWriter : IDisposable
         _openType = elementType;
         _openShape = shape;
         _openStart = _stream.Position;
+        _openEnd = _openStart;
     }
 
     public void Write(ReadOnlySpan<byte> bytes) => _stream.Write(bytes);
+
+    /// <summary>Writes bytes at <paramref name="offset"/> from the open tensor's start (for layouts written out of order, e.g. a transposition).</summary>
+    public void WriteAt(long offset, ReadOnlySpan<byte> bytes)
+    {
+        if (_openName is null)
+        {
+            throw new InvalidOperationException("No tensor is open.");
+        }
+
+        _stream.Position = _openStart + offset;
+        _stream.Write(bytes);
+        _openEnd = Math.Max(_openEnd, _stream.Position);
+    }
 
     public void Write(ReadOnlySpan<float> values) => _stream.Write(MemoryMarshal.AsBytes(values));
 
@@ -64,7 +79,9 @@ internal sealed class ExternalDataWriter : IDisposable
     public OnnxTensor EndTensor()
     {
         string name = _openName ?? throw new InvalidOperationException("No tensor is open.");
-        long length = _stream.Position - _openStart;
+        long end = Math.Max(_stream.Position, _openEnd);
+        _stream.Position = end;
+        long length = end - _openStart;
         long expected = TensorElementTypes.SizeOf(_openType);
         foreach (long d in _openShape!)
         {

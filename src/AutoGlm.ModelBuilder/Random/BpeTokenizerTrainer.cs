@@ -6,7 +6,8 @@ namespace AutoGlm.ModelBuilder.Random;
 /// <summary>
 /// Trains a byte-level BPE vocabulary (GPT-2 byte-to-unicode alphabet, GLM-4's pre-tokenisation regex) on
 /// a text: repeatedly merges the most frequent adjacent pair (ties broken by ordinal order) until the
-/// vocabulary is full or no pair occurs twice. Deterministic.
+/// vocabulary is full or every pre-token is one symbol (pairs seen once are merged last, so a small text
+/// still fills a sizeable vocabulary). Deterministic.
 /// </summary>
 internal static partial class BpeTokenizerTrainer
 {
@@ -56,17 +57,17 @@ internal static partial class BpeTokenizerTrainer
             }
 
             (string Left, string Right) best = default;
-            int bestCount = 1;
+            int bestCount = 0;
             foreach (((string left, string right), int count) in pairs)
             {
-                if (count > bestCount || (count == bestCount && bestCount > 1 && Compare((left, right), best) < 0))
+                if (count > bestCount || (count == bestCount && Compare((left, right), best) < 0))
                 {
                     best = (left, right);
                     bestCount = count;
                 }
             }
 
-            if (bestCount < 2)
+            if (bestCount == 0)
             {
                 break;
             }

@@ -22,10 +22,17 @@ internal static class GlmSpecialTokens
 
     public static int Count => Tokens.Count;
 
-    /// <summary>The ids of <see cref="Tokens"/>: GLM-4's own when the vocabulary is large enough, else the last ids of the vocabulary.</summary>
+    /// <summary>GLM-Edge's vocabulary size and its id of <c>&lt;|endoftext|&gt;</c> (eos ids 59246, 59253, 59255).</summary>
+    public const int GlmEdgeVocabSize = 59264;
+
+    public const int GlmEdgeFirstId = 59246;
+
+    /// <summary>The ids of <see cref="Tokens"/>: GLM-4's or GLM-Edge's own for their vocabulary sizes, else the last ids of the vocabulary.</summary>
     public static int[] Ids(int vocabSize)
     {
-        int first = vocabSize >= Glm4FirstId + Count ? Glm4FirstId : vocabSize - Count;
+        int first = vocabSize >= Glm4FirstId + Count ? Glm4FirstId
+            : vocabSize == GlmEdgeVocabSize ? GlmEdgeFirstId
+            : vocabSize - Count;
         return Enumerable.Range(first, Count).ToArray();
     }
 }

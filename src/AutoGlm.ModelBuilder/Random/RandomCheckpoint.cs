@@ -21,10 +21,21 @@ public static class RandomCheckpoint
     /// <exception cref="ArgumentException">The preset is unknown or the shapes are inconsistent.</exception>
     /// <exception cref="IOException">The output folder exists and is not empty.</exception>
     public static Task WriteAsync(RandomCheckpointOptions options, string outputDirectory, CancellationToken cancellationToken = default)
+        => WriteAsync(options, outputDirectory, null, cancellationToken);
+
+    /// <summary>Generates the checkpoint into <paramref name="outputDirectory"/>, reporting progress.</summary>
+    /// <param name="options">Preset, architecture, seed and overrides.</param>
+    /// <param name="outputDirectory">Folder to create.</param>
+    /// <param name="progress">Receives progress after each weight tensor (bytes are those written).</param>
+    /// <param name="cancellationToken">Cancels generation; the partial output is deleted.</param>
+    /// <returns>A task that completes when the folder is in place.</returns>
+    /// <exception cref="ArgumentException">The preset is unknown or the shapes are inconsistent.</exception>
+    /// <exception cref="IOException">The output folder exists and is not empty.</exception>
+    public static Task WriteAsync(RandomCheckpointOptions options, string outputDirectory, IProgress<ModelBuildProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
-        return Task.Run(() => Write(options, outputDirectory, cancellationToken), cancellationToken);
+        return Task.Run(() => Write(options, outputDirectory, cancellationToken, progress), cancellationToken);
     }
 
     internal static GlmConfig ResolveConfig(RandomCheckpointOptions options)
@@ -38,19 +49,25 @@ public static class RandomCheckpoint
         bool tied = !chat && (options.TieWordEmbeddings ?? preset.TieWordEmbeddings);
         if (chat && options.TieWordEmbeddings == true)
         {
-            throw new ArgumentException("ChatGLM checkpoints always have a separate output layer; tied embeddings are not available for --arch chatglm.", nameof(options));
+            throw new ArgumentException("ChatGLM checkpoints always have a separate output layer; tied embeddings are not available for --arch chatglm.");
         }
 
         int vocab = options.VocabSize ?? preset.VocabSize;
         if (vocab < 256 + GlmSpecialTokens.Count)
         {
-            throw new ArgumentException($"The vocabulary size {vocab} is too small: the byte-level tokenizer needs at least {256 + GlmSpecialTokens.Count} ids.", nameof(options));
+            throw new ArgumentException($"The vocabulary size {vocab} is too small: the byte-level tokenizer needs at least {256 + GlmSpecialTokens.Count} ids.");
         }
 
+        if (!(options.InitializerRange > 0 && options.InitializerRange < 10))
+        {
+            throw new ArgumentException($"The initializer range {options.InitializerRange} must be a positive standard deviation below 10.");
+        }
+
+        _ = ParseDType(options.WeightDType);
         int kvHeads = options.KvHeads ?? preset.KvHeads;
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
         {
-            throw new ArgumentException($"{heads} attention heads cannot be grouped over {kvHeads} key/value heads.", nameof(options));
+            throw new ArgumentException($"{heads} attention heads cannot be grouped over {kvHeads} key/value heads.");
         }
 
         int[] specials = GlmSpecialTokens.Ids(vocab);
@@ -75,7 +92,7 @@ public static class RandomCheckpoint
         };
     }
 
-    internal static void Write(RandomCheckpointOptions options, string outputDirectory, CancellationToken cancellationToken)
+    internal static void Write(RandomCheckpointOptions options, string outputDirectory, CancellationToken cancellationToken, IProgress<ModelBuildProgress>? progress = null)
     {
         string target = Path.GetFullPath(outputDirectory);
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any())
@@ -93,7 +110,7 @@ public static class RandomCheckpoint
             var tokenizer = BpeTokenizerTrainer.Train(BuiltInCorpus.Text, config.VocabSize, cancellationToken);
             tokenizer.WriteTokenizerJson(Path.Combine(staging, "tokenizer.json"));
             tokenizer.WriteTokenizerConfig(Path.Combine(staging, "tokenizer_config.json"), chatPrefix: !edge);
-            WriteWeights(Path.Combine(staging, "model.safetensors"), config, options.Seed, cancellationToken);
+            WriteWeights(Path.Combine(staging, "model.safetensors"), config, options.Seed, options.InitializerRange, ParseDType(options.WeightDType), progress, cancellationToken);
             StagingDirectory.Commit(staging, target);
         }
         catch
@@ -154,10 +171,22 @@ public static class RandomCheckpoint
         return list;
     }
 
-    private static void WriteWeights(string path, GlmConfig config, ulong seed, CancellationToken cancellationToken)
+    private static SafetensorsDType ParseDType(string text) => text.ToUpperInvariant() switch
+    {
+        "F32" => SafetensorsDType.F32,
+        "F16" => SafetensorsDType.F16,
+        "BF16" => SafetensorsDType.BF16,
+        _ => throw new ArgumentException($"Unknown weight dtype '{text}'. Use F32, F16 or BF16."),
+    };
+
+    private static void WriteWeights(string path, GlmConfig config, ulong seed, double std, SafetensorsDType dtype, IProgress<ModelBuildProgress>? progress, CancellationToken cancellationToken)
     {
         IReadOnlyList<(string Name, long[] Shape, RandomTensorKind Kind)> tensors = TensorList(config);
-        using var writer = new SafetensorsWriter(path, tensors.Select(t => (t.Name, SafetensorsDType.F32, t.Shape)).ToList(), new Dictionary<string, string> { ["format"] = "pt" });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long totalBytes = tensors.Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)) * SafetensorsWriter.ElementSize(dtype);
+        long writtenBytes = 0;
+        int tensorsDone = 0;
+        using var writer = new SafetensorsWriter(path, tensors.Select(t => (t.Name, dtype, t.Shape)).ToList(), new Dictionary<string, string> { ["format"] = "pt" });
         float[] chunk = new float[1 << 16];
         foreach ((string name, long[] shape, RandomTensorKind kind) in tensors)
         {
@@ -175,12 +204,15 @@ public static class RandomCheckpoint
                         // Norm weights near one (not exactly one) so a mis-wired norm shows up in parity tests.
                         RandomTensorKind.Norm => (float)(1.0 + (0.1 * z)),
                         RandomTensorKind.Bias => (float)(0.1 * z),
-                        _ => (float)(0.02 * z),
+                        _ => (float)(std * z),
                     };
                 }
 
                 writer.Append(chunk.AsSpan(0, n));
+                writtenBytes += (long)n * SafetensorsWriter.ElementSize(dtype);
             }
+
+            progress?.Report(new ModelBuildProgress(++tensorsDone, tensors.Count, writtenBytes, totalBytes, clock.Elapsed, name));
         }
 
         writer.Complete();

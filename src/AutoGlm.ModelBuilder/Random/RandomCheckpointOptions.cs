@@ -43,6 +43,12 @@ public sealed record RandomCheckpointOptions
     /// <summary>Overrides whether lm_head shares the embedding table (not available for ChatGLM).</summary>
     public bool? TieWordEmbeddings { get; init; }
 
+    /// <summary>Standard deviation of the projection and embedding weights; 0.02 by default (larger values make attention patterns sharper, which tests use).</summary>
+    public double InitializerRange { get; init; } = 0.02;
+
+    /// <summary>Element type of the written weights: <c>F32</c> (default), <c>F16</c> or <c>BF16</c> (as real GLM checkpoints ship).</summary>
+    public string WeightDType { get; init; } = "F32";
+
     /// <summary>Overrides the preset's maximum sequence length.</summary>
     public int? MaxPositions { get; init; }
 }

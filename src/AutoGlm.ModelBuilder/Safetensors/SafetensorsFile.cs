@@ -155,15 +155,15 @@ internal sealed class SafetensorsFile : IDisposable
         return new SafetensorsTensorInfo(entry.Name, path, dtype, shape, dataStart + begin, end - begin);
     }
 
-    /// <summary>Maps the bytes of one tensor; dispose the region when done with it.</summary>
-    public MappedRegion Map(SafetensorsTensorInfo tensor)
+    /// <summary>Maps bytes [offset, offset + length) of one tensor; dispose the region when done with it.</summary>
+    public MappedRegion Map(SafetensorsTensorInfo tensor, long offset, long length)
     {
-        if (_map is null || tensor.ByteLength == 0)
+        if (_map is null || length <= 0 || offset < 0 || offset + length > tensor.ByteLength)
         {
-            throw new InvalidOperationException($"Tensor '{tensor.Name}' in '{Path}' is empty.");
+            throw new InvalidOperationException($"Bytes [{offset}, {offset + length}) of tensor '{tensor.Name}' in '{Path}' cannot be mapped.");
         }
 
-        return new MappedRegion(_map, tensor.FileOffset, tensor.ByteLength);
+        return new MappedRegion(_map, tensor.FileOffset + offset, length);
     }
 
     public void Dispose() => _map?.Dispose();

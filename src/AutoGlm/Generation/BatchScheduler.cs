@@ -37,6 +37,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _loop;
+    private readonly GenerationMetrics? _metrics;
 
     // Owned by the loop thread.
     private readonly List<GenerationSequence> _active = [];
@@ -75,6 +76,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         _rowSequences = new GenerationSequence?[decoder.MaxBatchSize];
         _stepTokens = new int[Math.Max(decoder.MaxBatchSize, options.PrefillChunkTokens)];
         _logits = new float[checked(decoder.MaxBatchSize * _vocabulary)];
+        _metrics = options.Meter is { } meter ? new GenerationMetrics(meter, () => QueuedRequestCount, () => _budget.TokensInUse) : null;
         _loop = new Thread(Run) { IsBackground = true, Name = "AutoGlm batch scheduler" };
         _loop.Start();
     }
@@ -137,7 +139,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         options ??= s_defaultOptions;
         int maxNewTokens = Validate(promptTokenIds, options);
         GenerationSequence sequence = NewSequence([.. promptTokenIds], options, maxNewTokens);
-        var tokens = new List<GeneratedToken>();
+        var tokens = new List<GeneratedToken>(Math.Min(maxNewTokens, 1024));
         var text = new StringBuilder();
         await foreach (GeneratedToken token in ReadAsync(sequence, cancellationToken).ConfigureAwait(false))
         {
@@ -510,6 +512,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
         if (rows > 0 && RunStep(rows, rows, shutdown))
         {
+            _metrics?.DecodeStep(rows);
             for (int i = 0; i < rows; i++)
             {
                 SampleAndEmit(_rowSequences[i]!, i);
@@ -574,6 +577,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         if (index == 0)
         {
             sequence.FirstTokenAt = elapsed;
+            _metrics?.FirstToken(elapsed);
         }
 
         sequence.LastTokenAt = elapsed;
@@ -604,6 +608,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         if (finish is { } reason)
         {
             Retire(sequence, reason, null);
+            _metrics?.Completed(sequence.Prompt.Length, sequence.Generated, sequence.Timings);
         }
     }
 

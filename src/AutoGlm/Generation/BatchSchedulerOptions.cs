@@ -19,6 +19,12 @@ internal sealed record BatchSchedulerOptions
     /// <summary>Gets the model's end-of-sequence token ids (from <c>generation_config.json</c>).</summary>
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
 
+    /// <summary>
+    /// Gets the meter the scheduler's instruments are created on (normally named <c>AutoGlm</c>, from an
+    /// <c>IMeterFactory</c>); <see langword="null"/> records nothing.
+    /// </summary>
+    public System.Diagnostics.Metrics.Meter? Meter { get; init; }
+
     /// <summary>Gets the clock used for timings.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

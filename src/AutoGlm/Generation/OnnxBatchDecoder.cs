@@ -173,7 +173,8 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         for (int r = 0; r < count; r++)
         {
             int slot = first + r;
-            int length = _slotLength[slot];
+            // A full slot (length == width) is finished and never read again: its last position may take the filler.
+            int length = Math.Min(_slotLength[slot], width - 1);
             batch.InputIds[r] = 0;
             batch.PositionIds[r] = length;
             FillMask(batch.Mask.AsSpan(r * width, width), length + 1);
@@ -360,7 +361,8 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         mask[ones..].Clear();
     }
 
-    private int RoundUp(int length) => Math.Min(((length + LengthGranularity - 1) / LengthGranularity) * LengthGranularity, MaxSequenceLength + 1);
+    // The mask's width is the storage's row length, and the graph's rotary tables end at the context length.
+    private int RoundUp(int length) => Math.Min(((length + LengthGranularity - 1) / LengthGranularity) * LengthGranularity, MaxSequenceLength);
 
     private static int NextPowerOfTwo(int value)
     {

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace AutoGlm.Generation;
 
@@ -10,9 +12,15 @@ namespace AutoGlm.Generation;
 /// <remarks>
 /// <para>
 /// The sampler owns vocabulary-sized scratch buffers allocated once, so sampling a token allocates nothing.
-/// Top-k and top-p need the most likely tokens in order; rather than sort the whole vocabulary (151k entries
-/// for GLM-4) it gathers the tokens above a probability threshold, lowering the threshold only when they
-/// cannot contain the answer, and sorts just those.
+/// Nothing sorts the whole vocabulary (151k entries for GLM-4): top-k keeps a k-sized heap over the raw
+/// logits; top-p gathers the tokens above a probability threshold (skipping whole blocks below it), lowers the
+/// threshold only when they cannot hold the requested mass, and sorts just those; temperature and min-p
+/// alone draw straight from the weights, finding the target block by vectorised block sums.
+/// </para>
+/// <para>
+/// Exponents are floored at -80 to keep weights out of the subnormal range, so a token with a logit of
+/// negative infinity keeps a weight of about 1e-35 of the top token's: it can in principle be drawn, with
+/// a probability far below anything observable.
 /// </para>
 /// <para>Not thread-safe: one instance per scheduler loop.</para>
 /// </remarks>
@@ -23,6 +31,13 @@ internal sealed class Sampler
     private const float FirstGatherThreshold = 1e-4f;
     private const float GatherThresholdStep = 1e-4f;
     private const float LowestGatherThreshold = 1e-30f;
+
+    // exp(-80) ≈ 1.8e-35 is still a normal float; below about -87 exp gives subnormals, which can make later
+    // vector operations on the row many times slower.
+    private const float LowestExponent = -80f;
+
+    // Scans over the vocabulary work a block at a time so that vector operations can skip or sum whole blocks.
+    private const int BlockLength = 1024;
 
     private readonly float[] _weights;
     private readonly int[] _candidateIds;
@@ -49,8 +64,8 @@ internal sealed class Sampler
     public ReadOnlySpan<float> CandidateWeights => _candidateWeights.AsSpan(0, _candidateCount);
 
     /// <summary>
-    /// Chooses the next token of a sequence. <paramref name="logits"/> is modified in place (penalties and
-    /// temperature). The choice is not recorded in <paramref name="state"/>; the caller calls
+    /// Chooses the next token of a sequence. <paramref name="logits"/> is modified in place (penalties are
+    /// applied to it). The choice is not recorded in <paramref name="state"/>; the caller calls
     /// <see cref="SamplingState.Observe"/> once it keeps the token.
     /// </summary>
     /// <exception cref="AutoGlmException">The logits contain NaN, or every token has a logit of negative infinity.</exception>
@@ -59,10 +74,11 @@ internal sealed class Sampler
         ArgumentNullException.ThrowIfNull(state);
         CheckRow(logits);
         ApplyPenalties(logits, state);
-        if (state.Options.IsGreedy)
+        GenerationOptions options = state.Options;
+        if (options.IsGreedy)
         {
             int best = TensorPrimitives.IndexOfMax(logits);
-            if (!float.IsFinite(logits[best]) && !float.IsPositiveInfinity(logits[best]))
+            if (float.IsNaN(logits[best]) || float.IsNegativeInfinity(logits[best]))
             {
                 throw BadLogits(logits[best]);
             }
@@ -70,8 +86,15 @@ internal sealed class Sampler
             return best;
         }
 
-        PrepareCandidates(logits, state);
-        return Draw(ref state.Random);
+        if (TopKOf(options) > 0 || options.TopP < 1f)
+        {
+            PrepareCandidates(logits, state);
+            return Draw(ref state.Random);
+        }
+
+        // Temperature and min-p only: draw straight from the weights, without gathering candidates.
+        ComputeWeights(logits, options.Temperature);
+        return DrawFromWeights(options.MinP, ref state.Random);
     }
 
     /// <summary>
@@ -109,7 +132,7 @@ internal sealed class Sampler
     }
 
     /// <summary>
-    /// Applies temperature, top-k, top-p and min-p to <paramref name="logits"/> (after penalties) and leaves the
+    /// Applies temperature, top-k, top-p and min-p to <paramref name="logits"/> (after penalties; not modified) and leaves the
     /// surviving tokens in <see cref="CandidateIds"/> / <see cref="CandidateWeights"/>.
     /// </summary>
     /// <returns>How many tokens survived (at least 1).</returns>
@@ -119,70 +142,69 @@ internal sealed class Sampler
         ArgumentNullException.ThrowIfNull(state);
         CheckRow(logits);
         GenerationOptions options = state.Options;
-        float temperature = options.Temperature;
-        if (temperature != 1f && temperature != 0f)
-        {
-            TensorPrimitives.Divide(logits, temperature, logits);
-        }
-
-        float max = TensorPrimitives.Max(logits);
-        if (!float.IsFinite(max))
-        {
-            throw BadLogits(max);
-        }
-
-        // Weights are probabilities scaled so that the most likely token has 1; normalising is never needed
-        // because every rule below compares weights with each other or with a fraction of their sum.
-        Span<float> weights = _weights;
-        TensorPrimitives.Subtract(logits, max, weights);
-        TensorPrimitives.Exp(weights, weights);
-
-        int topK = options.TopK > 0 && options.TopK < VocabularySize ? options.TopK : 0;
+        int topK = TopKOf(options);
         float topP = options.TopP;
-        if (topK == 0 && topP >= 1f)
-        {
-            _candidateCount = Gather(weights, options.MinP, out _);
-            return _candidateCount;
-        }
-
-        float total = topK == 0 ? TensorPrimitives.Sum(weights) : 0f;
-        float threshold = FirstGatherThreshold;
         int count;
-        while (true)
+        float norm;
+        if (topK > 0)
         {
-            count = Gather(weights, threshold, out float gathered);
-            bool enough = topK > 0 ? count >= topK : gathered >= topP * total;
-            if (enough || threshold == 0f)
+            // Top-k does not depend on temperature (a positive scale keeps the order), so select on the raw
+            // logits with a k-sized heap and exponentiate only the survivors.
+            count = SelectTopK(logits, topK);
+            Span<float> selected = _candidateWeights.AsSpan(0, count);
+            SortDescending(count);
+            float max = selected[0];
+            if (!float.IsFinite(max))
             {
-                break;
+                throw BadLogits(max);
             }
 
-            threshold *= GatherThresholdStep;
-            if (threshold < LowestGatherThreshold)
+            TensorPrimitives.Subtract(selected, max, selected);
+            if (options.Temperature != 1f)
             {
-                threshold = 0f;
+                TensorPrimitives.Divide(selected, options.Temperature, selected);
             }
+
+            TensorPrimitives.Max(selected, LowestExponent, selected);
+            TensorPrimitives.Exp(selected, selected);
+            norm = TensorPrimitives.Sum(selected);
         }
-
-        Span<float> candidateWeights = _candidateWeights.AsSpan(0, count);
-        Span<int> candidateIds = _candidateIds.AsSpan(0, count);
-        // Sorting negated weights ascending is a descending sort that takes the runtime's allocation-free
-        // path for primitive keys (a custom comparer would be boxed on every call).
-        TensorPrimitives.Negate(candidateWeights, candidateWeights);
-        candidateWeights.Sort(candidateIds);
-        TensorPrimitives.Negate(candidateWeights, candidateWeights);
-
-        if (topK > 0 && count > topK)
+        else
         {
-            count = topK;
-            candidateWeights = candidateWeights[..count];
+            ComputeWeights(logits, options.Temperature);
+            ReadOnlySpan<float> weights = _weights;
+            if (topP >= 1f)
+            {
+                _candidateCount = Gather(weights, options.MinP, out _);
+                return _candidateCount;
+            }
+
+            // Gather the tokens above a threshold; if they cannot hold top-p of the mass, lower it and retry.
+            norm = TensorPrimitives.Sum(weights);
+            float threshold = FirstGatherThreshold;
+            while (true)
+            {
+                count = Gather(weights, threshold, out float gathered);
+                if (gathered >= topP * norm || threshold == 0f)
+                {
+                    break;
+                }
+
+                threshold *= GatherThresholdStep;
+                if (threshold < LowestGatherThreshold)
+                {
+                    threshold = 0f;
+                }
+            }
+
+            SortDescending(count);
         }
 
+        ReadOnlySpan<float> candidateWeights = _candidateWeights.AsSpan(0, count);
         if (topP < 1f)
         {
             // Hugging Face's rule: keep a token while the mass of the tokens before it is below top-p of the
             // distribution (renormalised over the top-k survivors when top-k ran first).
-            float norm = topK > 0 ? TensorPrimitives.Sum(candidateWeights) : total;
             float limit = topP * norm;
             float before = 0f;
             int kept = 0;
@@ -197,9 +219,9 @@ internal sealed class Sampler
 
         if (options.MinP > 0f)
         {
-            float floor = options.MinP * _candidateWeights[0];
+            float floor = options.MinP * candidateWeights[0];
             int kept = 1;
-            while (kept < count && _candidateWeights[kept] >= floor)
+            while (kept < count && candidateWeights[kept] >= floor)
             {
                 kept++;
             }
@@ -233,31 +255,202 @@ internal sealed class Sampler
             }
         }
 
-        // Only reachable through rounding at the very top of the range: the last token with any weight.
-        for (int i = weights.Length - 1; i > 0; i--)
+        // Only reachable through rounding at the very top of the range: take the most likely candidate.
+        return ids[TensorPrimitives.IndexOfMax(weights)];
+    }
+
+    private int TopKOf(GenerationOptions options) => options.TopK > 0 && options.TopK < VocabularySize ? options.TopK : 0;
+
+    // Weights are probabilities scaled so that the most likely token has 1; normalising is never needed
+    // because every rule compares weights with each other or with a fraction of their sum.
+    private void ComputeWeights(ReadOnlySpan<float> logits, float temperature)
+    {
+        float max = TensorPrimitives.Max(logits);
+        if (!float.IsFinite(max))
         {
-            if (weights[i] > 0f)
+            throw BadLogits(max);
+        }
+
+        // (logit - max) / temperature: the most likely token gets a weight of 1.
+        TensorPrimitives.Subtract(logits, max, _weights);
+        if (temperature != 1f)
+        {
+            TensorPrimitives.Divide(_weights, temperature, _weights);
+        }
+
+        TensorPrimitives.Max(_weights, LowestExponent, _weights);
+        TensorPrimitives.Exp(_weights, _weights);
+    }
+
+    private int DrawFromWeights(float floor, ref SplitMix64 random)
+    {
+        Span<float> weights = _weights;
+        if (floor > 0f)
+        {
+            ZeroBelow(weights, floor);
+        }
+
+        // Find the block holding the target with vectorised block sums, then walk only that block.
+        double target = random.NextDouble() * TensorPrimitives.Sum(weights);
+        double cumulative = 0;
+        int from = 0;
+        for (; from < weights.Length; from += BlockLength)
+        {
+            float blockSum = TensorPrimitives.Sum(weights.Slice(from, Math.Min(BlockLength, weights.Length - from)));
+            if (target < cumulative + blockSum)
             {
-                return ids[i];
+                break;
+            }
+
+            cumulative += blockSum;
+        }
+
+        for (int i = Math.Min(from, weights.Length - 1); i < weights.Length; i++)
+        {
+            float weight = weights[i];
+            if (weight > 0f)
+            {
+                cumulative += weight;
+                if (target < cumulative)
+                {
+                    return i;
+                }
             }
         }
 
-        return ids[0];
+        // Only reachable through rounding at the very top of the range: take the most likely token.
+        return TensorPrimitives.IndexOfMax(weights);
+    }
+
+    // Min-p without sorting: drop (zero) every weight below the floor, a vector at a time.
+    private static void ZeroBelow(Span<float> weights, float floor)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var floors = new Vector<float>(floor);
+            Span<Vector<float>> vectors = MemoryMarshal.Cast<float, Vector<float>>(weights);
+            for (int v = 0; v < vectors.Length; v++)
+            {
+                vectors[v] = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(vectors[v], floors), vectors[v], Vector<float>.Zero);
+            }
+
+            i = vectors.Length * Vector<float>.Count;
+        }
+
+        for (; i < weights.Length; i++)
+        {
+            if (weights[i] < floor)
+            {
+                weights[i] = 0f;
+            }
+        }
+    }
+
+    // A min-heap on the candidate buffers keeps the k largest logits seen so far.
+    private int SelectTopK(ReadOnlySpan<float> logits, int k)
+    {
+        Span<float> keys = _candidateWeights.AsSpan(0, k);
+        Span<int> ids = _candidateIds.AsSpan(0, k);
+        for (int i = 0; i < k; i++)
+        {
+            keys[i] = logits[i];
+            ids[i] = i;
+        }
+
+        for (int i = (k / 2) - 1; i >= 0; i--)
+        {
+            SiftDown(keys, ids, i);
+        }
+
+        for (int start = k; start < logits.Length; start += BlockLength)
+        {
+            ReadOnlySpan<float> block = logits.Slice(start, Math.Min(BlockLength, logits.Length - start));
+
+            // Once the heap is full its root is a high bar: most blocks hold nothing above it (NaN fails the
+            // comparison, so a block holding one is scanned and the NaN reported).
+            float blockMax = TensorPrimitives.Max(block);
+            if (blockMax <= keys[0])
+            {
+                continue;
+            }
+
+            for (int i = 0; i < block.Length; i++)
+            {
+                float logit = block[i];
+                if (logit > keys[0])
+                {
+                    keys[0] = logit;
+                    ids[0] = start + i;
+                    SiftDown(keys, ids, 0);
+                }
+                else if (float.IsNaN(logit))
+                {
+                    throw BadLogits(logit);
+                }
+            }
+        }
+
+        return k;
+    }
+
+    private static void SiftDown(Span<float> keys, Span<int> ids, int at)
+    {
+        int count = keys.Length;
+        while (true)
+        {
+            int left = (2 * at) + 1;
+            if (left >= count)
+            {
+                return;
+            }
+
+            int smallest = left + 1 < count && keys[left + 1] < keys[left] ? left + 1 : left;
+            if (!(keys[smallest] < keys[at]))
+            {
+                return;
+            }
+
+            (keys[at], keys[smallest]) = (keys[smallest], keys[at]);
+            (ids[at], ids[smallest]) = (ids[smallest], ids[at]);
+            at = smallest;
+        }
+    }
+
+    // Sorting negated keys ascending is a descending sort that takes the runtime's allocation-free path for
+    // primitive keys (a custom comparer would be boxed on every call).
+    private void SortDescending(int count)
+    {
+        Span<float> keys = _candidateWeights.AsSpan(0, count);
+        TensorPrimitives.Negate(keys, keys);
+        keys.Sort(_candidateIds.AsSpan(0, count));
+        TensorPrimitives.Negate(keys, keys);
     }
 
     private int Gather(ReadOnlySpan<float> weights, float threshold, out float gathered)
     {
         int count = 0;
         float sum = 0f;
-        for (int i = 0; i < weights.Length; i++)
+        for (int start = 0; start < weights.Length; start += BlockLength)
         {
-            float weight = weights[i];
-            if (weight >= threshold)
+            ReadOnlySpan<float> block = weights.Slice(start, Math.Min(BlockLength, weights.Length - start));
+
+            // Most blocks of a language model's distribution hold nothing above the threshold; skip them whole.
+            if (threshold > 0f && TensorPrimitives.Max(block) < threshold)
             {
-                _candidateIds[count] = i;
-                _candidateWeights[count] = weight;
-                sum += weight;
-                count++;
+                continue;
+            }
+
+            for (int i = 0; i < block.Length; i++)
+            {
+                float weight = block[i];
+                if (weight >= threshold)
+                {
+                    _candidateIds[count] = start + i;
+                    _candidateWeights[count] = weight;
+                    sum += weight;
+                    count++;
+                }
             }
         }
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace AutoGlm.Tokenization;
 
 /// <summary>Finds added tokens in text, leftmost first and longest among those starting at the same place.</summary>
@@ -5,6 +7,7 @@ namespace AutoGlm.Tokenization;
 internal sealed class AddedTokenMatcher
 {
     private readonly Dictionary<char, AddedToken[]> _byFirstChar;
+    private readonly SearchValues<char> _firstChars;
 
     public AddedTokenMatcher(IEnumerable<AddedToken> tokens)
     {
@@ -12,6 +15,7 @@ internal sealed class AddedTokenMatcher
             .Where(t => t.Content.Length > 0)
             .GroupBy(t => t.Content[0])
             .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
+        _firstChars = SearchValues.Create([.. _byFirstChar.Keys]);
     }
 
     /// <summary>Whether there is nothing to match.</summary>
@@ -25,10 +29,15 @@ internal sealed class AddedTokenMatcher
     {
         for (int i = start; i < text.Length; i++)
         {
-            if (!_byFirstChar.TryGetValue(text[i], out AddedToken[]? candidates))
+            // Skip, vectorised, to the next character that can start an added token.
+            int next = text[i..].IndexOfAny(_firstChars);
+            if (next < 0)
             {
-                continue;
+                break;
             }
+
+            i += next;
+            AddedToken[] candidates = _byFirstChar[text[i]];
 
             foreach (AddedToken candidate in candidates)
             {

@@ -10,6 +10,7 @@ namespace AutoGlm.Tokenization;
 /// pieces are cached, so repeated words do not run BPE again.
 /// </summary>
 /// <remarks>Thread-safe: the tables are immutable and the cache is a concurrent dictionary.</remarks>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal sealed class BytePairModel
 {
     /// <summary>Pieces longer than this (in UTF-16 units) are not cached.</summary>
@@ -25,20 +26,23 @@ internal sealed class BytePairModel
     private static PriorityQueue<int, long>? t_queue;
 
     private readonly int[] _byteIds;
-    private readonly Dictionary<long, MergeRule> _merges;
+    private readonly MergeTable _merges;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabulary;
     private readonly bool _ignoreMerges;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
+    private readonly bool _cachePieces;
     private int _cacheCount;
 
     /// <param name="vocabulary">Byte-level text of each model token → id.</param>
     /// <param name="merges">(left id, right id) packed by <see cref="PairKey"/> → merge rule.</param>
     /// <param name="ignoreMerges">Emit a piece that is itself a vocabulary entry as one token without merging (tiktoken always does).</param>
-    public BytePairModel(Dictionary<string, int> vocabulary, Dictionary<long, MergeRule> merges, bool ignoreMerges)
+    /// <param name="cachePieces">Whether results are cached per pre-token.</param>
+    public BytePairModel(Dictionary<string, int> vocabulary, Dictionary<long, MergeRule> merges, bool ignoreMerges, bool cachePieces = true)
     {
+        _cachePieces = cachePieces;
         _vocabulary = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
-        _merges = merges;
+        _merges = MergeTable.Build(merges);
         _ignoreMerges = ignoreMerges;
         _cacheLookup = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         _byteIds = new int[256];
@@ -59,7 +63,7 @@ internal sealed class BytePairModel
     /// <summary>Appends the ids of one pre-token.</summary>
     public void EncodePiece(ReadOnlySpan<char> piece, ref PooledIdList output)
     {
-        bool cacheable = piece.Length <= MaxCachedPieceLength;
+        bool cacheable = _cachePieces && piece.Length <= MaxCachedPieceLength;
         if (cacheable && _cacheLookup.TryGetValue(piece, out int[]? cached))
         {
             output.AddRange(cached);
@@ -188,33 +192,67 @@ internal sealed class BytePairModel
 
     private int MergeLinear(Span<int> ids)
     {
+        // ranks[i] is the rank of merging ids[i] with ids[i + 1]; only the two neighbours of a merge change.
         int count = ids.Length;
+        Span<int> ranks = stackalloc int[MaxLinearMergeLength];
+        Span<int> results = stackalloc int[MaxLinearMergeLength];
+        for (int i = 0; i < count - 1; i++)
+        {
+            SetPair(ids, ranks, results, i);
+        }
+
         while (count > 1)
         {
             int bestRank = int.MaxValue;
-            int bestIndex = -1;
-            int bestId = 0;
+            int best = -1;
             for (int i = 0; i < count - 1; i++)
             {
-                if (_merges.TryGetValue(PairKey(ids[i], ids[i + 1]), out MergeRule rule) && rule.Rank < bestRank)
+                if (ranks[i] < bestRank)
                 {
-                    bestRank = rule.Rank;
-                    bestIndex = i;
-                    bestId = rule.Id;
+                    bestRank = ranks[i];
+                    best = i;
                 }
             }
 
-            if (bestIndex < 0)
+            if (best < 0)
             {
                 break;
             }
 
-            ids[bestIndex] = bestId;
-            ids[(bestIndex + 2)..count].CopyTo(ids[(bestIndex + 1)..]);
+            ids[best] = results[best];
+            ids[(best + 2)..count].CopyTo(ids[(best + 1)..]);
+            if (best + 2 < count)
+            {
+                ranks[(best + 2)..(count - 1)].CopyTo(ranks[(best + 1)..]);
+                results[(best + 2)..(count - 1)].CopyTo(results[(best + 1)..]);
+            }
+
             count--;
+            if (best > 0)
+            {
+                SetPair(ids, ranks, results, best - 1);
+            }
+
+            if (best < count - 1)
+            {
+                SetPair(ids, ranks, results, best);
+            }
         }
 
         return count;
+    }
+
+    private void SetPair(Span<int> ids, Span<int> ranks, Span<int> results, int index)
+    {
+        if (_merges.TryGet(ids[index], ids[index + 1], out MergeRule rule))
+        {
+            ranks[index] = rule.Rank;
+            results[index] = rule.Id;
+        }
+        else
+        {
+            ranks[index] = int.MaxValue;
+        }
     }
 
     private void MergeWithHeap(Span<int> ids, ref PooledIdList output)
@@ -243,7 +281,7 @@ internal sealed class BytePairModel
             while (queue.TryDequeue(out int left, out long priority))
             {
                 int right = next[left];
-                if (ids[left] < 0 || right < 0 || !_merges.TryGetValue(PairKey(ids[left], ids[right]), out MergeRule rule)
+                if (ids[left] < 0 || right < 0 || !_merges.TryGet(ids[left], ids[right], out MergeRule rule)
                     || rule.Rank != (int)(priority >> 32))
                 {
                     continue;
@@ -279,7 +317,7 @@ internal sealed class BytePairModel
 
     private void Enqueue(PriorityQueue<int, long> queue, Span<int> ids, int left, int right)
     {
-        if (_merges.TryGetValue(PairKey(ids[left], ids[right]), out MergeRule rule))
+        if (_merges.TryGet(ids[left], ids[right], out MergeRule rule))
         {
             queue.Enqueue(left, ((long)rule.Rank << 32) | (uint)left);
         }

@@ -83,7 +83,7 @@ internal static class TiktokenReader
             throw new TokenizerException($"The tokenizer file '{source}' holds no ranks; it is empty or not a tiktoken rank file.");
         }
 
-        var merges = new Dictionary<long, MergeRule>(vocabulary.Count * 2);
+        var merges = new Dictionary<long, MergeRule>(vocabulary.Count * 2, PairKeyComparer.Instance);
         Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach ((string token, int rank) in vocabulary)
         {

@@ -11,20 +11,21 @@ namespace AutoGlm.Tokenization;
 /// <remarks>Stateless; safe to use from any thread.</remarks>
 internal static class TokenizerJsonReader
 {
-    private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
-
     /// <summary>Reads a <c>tokenizer.json</c> file.</summary>
-    public static Tokenizer Load(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="handWrittenPatterns">Whether known split patterns run on the hand-written splitter (false: always .NET regex; for benchmarks).</param>
+    /// <param name="cachePieces">Whether BPE results are cached per pre-token (false only for benchmarks).</param>
+    public static Tokenizer Load(string path, bool handWrittenPatterns = true, bool cachePieces = true)
     {
         using JsonDocument document = JsonFile.Load(path);
-        return Read(document.RootElement, path);
+        return Read(document.RootElement, path, new ReadOptions(handWrittenPatterns, cachePieces));
     }
 
     /// <summary>Parses UTF-8 <c>tokenizer.json</c> content; <paramref name="source"/> names it in messages.</summary>
     public static Tokenizer Parse(ReadOnlyMemory<byte> utf8, string source)
     {
         using JsonDocument document = JsonFile.Parse(utf8, source);
-        return Read(document.RootElement, source);
+        return Read(document.RootElement, source, new ReadOptions(true, true));
     }
 
     /// <summary>Reads one added-token object (<c>added_tokens[i]</c> or an <c>added_tokens_decoder</c> value).</summary>
@@ -47,7 +48,7 @@ internal static class TokenizerJsonReader
             JsonFile.Boolean(element, "normalized", !special, source, path));
     }
 
-    private static Tokenizer Read(JsonElement root, string source)
+    private static Tokenizer Read(JsonElement root, string source, ReadOptions options)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -101,7 +102,7 @@ internal static class TokenizerJsonReader
         bool addPrefixSpace = false;
         if (JsonFile.Property(root, "pre_tokenizer") is { } preTokenizer)
         {
-            ReadPreTokenizer(preTokenizer, "pre_tokenizer", source, splitters, ref byteLevel, ref addPrefixSpace);
+            ReadPreTokenizer(preTokenizer, "pre_tokenizer", source, options, splitters, ref byteLevel, ref addPrefixSpace);
         }
 
         if (!byteLevel)
@@ -115,7 +116,7 @@ internal static class TokenizerJsonReader
         Dictionary<string, int> vocabulary = ReadVocabulary(model, source);
         Dictionary<long, MergeRule> merges = ReadMerges(model, vocabulary, source);
         bool ignoreMerges = JsonFile.Boolean(model, "ignore_merges", false, source, "model");
-        var bpe = new BytePairModel(vocabulary, merges, ignoreMerges);
+        var bpe = new BytePairModel(vocabulary, merges, ignoreMerges, options.CachePieces);
         return new Tokenizer(source, bpe, vocabulary, added, normalizer, [.. splitters], addPrefixSpace, addedTokensAreByteLevel: true);
     }
 
@@ -154,7 +155,7 @@ internal static class TokenizerJsonReader
         }
     }
 
-    private static void ReadPreTokenizer(JsonElement element, string path, string source, List<TextSplitter> splitters, ref bool byteLevel, ref bool addPrefixSpace)
+    private static void ReadPreTokenizer(JsonElement element, string path, string source, ReadOptions options, List<TextSplitter> splitters, ref bool byteLevel, ref bool addPrefixSpace)
     {
         string type = JsonFile.String(element, "type", source, path) ?? throw JsonFile.Invalid(source, path, "has no 'type'");
         switch (type)
@@ -163,12 +164,12 @@ internal static class TokenizerJsonReader
                 int index = 0;
                 foreach (JsonElement child in (JsonFile.Property(element, "pretokenizers") ?? throw JsonFile.Invalid(source, path, "has no 'pretokenizers'")).EnumerateArray())
                 {
-                    ReadPreTokenizer(child, $"{path}.pretokenizers[{index++}]", source, splitters, ref byteLevel, ref addPrefixSpace);
+                    ReadPreTokenizer(child, $"{path}.pretokenizers[{index++}]", source, options, splitters, ref byteLevel, ref addPrefixSpace);
                 }
 
                 break;
             case "Split":
-                splitters.Add(ReadSplit(element, path, source));
+                splitters.Add(ReadSplit(element, path, source, options));
                 break;
             case "Digits":
                 splitters.Add(new DigitsSplitter(JsonFile.Boolean(element, "individual_digits", false, source, path)));
@@ -187,7 +188,7 @@ internal static class TokenizerJsonReader
 
                 if (JsonFile.Boolean(element, "use_regex", true, source, path))
                 {
-                    splitters.Add(CreateSplitter(Gpt2Pattern, removeMatches: false, invert: false, source, path));
+                    splitters.Add(CreateSplitter(Gpt2PatternSplitter.Pattern, removeMatches: false, invert: false, source, path, options));
                 }
 
                 break;
@@ -196,7 +197,7 @@ internal static class TokenizerJsonReader
         }
     }
 
-    private static TextSplitter ReadSplit(JsonElement element, string path, string source)
+    private static TextSplitter ReadSplit(JsonElement element, string path, string source, ReadOptions options)
     {
         JsonElement pattern = JsonFile.Property(element, "pattern") ?? throw JsonFile.Invalid(source, path, "has no 'pattern'");
         string regex;
@@ -222,14 +223,22 @@ internal static class TokenizerJsonReader
             _ => throw Unsupported(source, $"{path}.behavior", behavior, "Isolated, Removed"),
         };
 
-        return CreateSplitter(regex, remove, invert, source, path);
+        return CreateSplitter(regex, remove, invert, source, path, options);
     }
 
-    private static TextSplitter CreateSplitter(string pattern, bool removeMatches, bool invert, string source, string path)
+    private static TextSplitter CreateSplitter(string pattern, bool removeMatches, bool invert, string source, string path, ReadOptions options)
     {
-        if (!removeMatches && !invert && Cl100kPatternSplitter.TryCreate(pattern) is { } known)
+        if (options.HandWrittenPatterns && !removeMatches && !invert)
         {
-            return known;
+            if (Cl100kPatternSplitter.TryCreate(pattern) is { } known)
+            {
+                return known;
+            }
+
+            if (pattern == Gpt2PatternSplitter.Pattern)
+            {
+                return Gpt2PatternSplitter.Instance;
+            }
         }
 
         try
@@ -295,40 +304,44 @@ internal static class TokenizerJsonReader
             throw JsonFile.Invalid(source, "model.merges", "must be an array");
         }
 
-        var rules = new Dictionary<long, MergeRule>(merges.GetArrayLength());
+        var rules = new Dictionary<long, MergeRule>(merges.GetArrayLength(), PairKeyComparer.Instance);
+        Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
+        Span<char> buffer = stackalloc char[256];
         int rank = 0;
         foreach (JsonElement merge in merges.EnumerateArray())
         {
-            string path = $"model.merges[{rank}]";
-            string left;
-            string right;
+            // Spans instead of substrings: this loop runs for every one of (often) hundreds of thousands of merges.
+            string line;
+            int space;
             if (merge.ValueKind == JsonValueKind.String)
             {
-                string line = merge.GetString()!;
-                int space = line.IndexOf(' ', StringComparison.Ordinal);
+                line = merge.GetString()!;
+                space = line.IndexOf(' ', StringComparison.Ordinal);
                 if (space <= 0 || space == line.Length - 1 || line.IndexOf(' ', space + 1) >= 0)
                 {
-                    throw JsonFile.Invalid(source, path, $"must be two tokens separated by one space, not '{line}'");
+                    throw JsonFile.Invalid(source, $"model.merges[{rank}]", $"must be two tokens separated by one space, not '{line}'");
                 }
-
-                left = line[..space];
-                right = line[(space + 1)..];
             }
             else if (merge.ValueKind == JsonValueKind.Array && merge.GetArrayLength() == 2
                 && merge[0].ValueKind == JsonValueKind.String && merge[1].ValueKind == JsonValueKind.String)
             {
-                left = merge[0].GetString()!;
-                right = merge[1].GetString()!;
+                string first = merge[0].GetString()!;
+                line = string.Concat(first, " ", merge[1].GetString());
+                space = first.Length;
             }
             else
             {
-                throw JsonFile.Invalid(source, path, "must be a \"left right\" string or a [left, right] pair");
+                throw JsonFile.Invalid(source, $"model.merges[{rank}]", "must be a \"left right\" string or a [left, right] pair");
             }
 
-            if (!vocabulary.TryGetValue(left, out int leftId) || !vocabulary.TryGetValue(right, out int rightId)
-                || !vocabulary.TryGetValue(left + right, out int mergedId))
+            ReadOnlySpan<char> left = line.AsSpan(0, space);
+            ReadOnlySpan<char> right = line.AsSpan(space + 1);
+            Span<char> joined = left.Length + right.Length <= buffer.Length ? buffer[..(left.Length + right.Length)] : new char[left.Length + right.Length];
+            left.CopyTo(joined);
+            right.CopyTo(joined[left.Length..]);
+            if (!lookup.TryGetValue(left, out int leftId) || !lookup.TryGetValue(right, out int rightId) || !lookup.TryGetValue(joined, out int mergedId))
             {
-                throw JsonFile.Invalid(source, path, $"merges '{left}' and '{right}', but a token it needs is not in model.vocab");
+                throw JsonFile.Invalid(source, $"model.merges[{rank}]", $"merges '{left}' and '{right}', but a token it needs is not in model.vocab");
             }
 
             rules.TryAdd(BytePairModel.PairKey(leftId, rightId), new MergeRule(rank, mergedId));
@@ -340,4 +353,6 @@ internal static class TokenizerJsonReader
 
     private static TokenizerException Unsupported(string source, string path, string value, string supported) =>
         new($"The tokenizer file '{source}' uses '{value}' at '{path}', which AutoGlm does not support (supported: {supported}). Use a byte-level BPE tokenizer.json or a tiktoken tokenizer.model.");
+
+    private readonly record struct ReadOptions(bool HandWrittenPatterns, bool CachePieces);
 }

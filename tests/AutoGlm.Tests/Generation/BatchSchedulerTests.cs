@@ -222,6 +222,27 @@ public sealed class BatchSchedulerTests
     }
 
     [Fact]
+    public async Task GenerateAsync_CancelledWhileQueued_LeavesTheQueueAndNeverRuns()
+    {
+        var decoder = new FakeBatchDecoder(maxBatchSize: 1) { StepDelay = TimeSpan.FromMilliseconds(1) };
+        await using BatchScheduler scheduler = Scheduler(decoder);
+        var options = GenerationOptions.Greedy with { MaxNewTokens = 150, IgnoreEos = true };
+        int[] runningPrompt = Prompt(5, 1);
+        Task<GenerationResult> running = scheduler.GenerateAsync(runningPrompt, options);
+        await WaitUntil(() => scheduler.ActiveSequenceCount == 1, "the first request runs");
+        using var cancel = new CancellationTokenSource();
+        Task<GenerationResult> queued = scheduler.GenerateAsync([42, 43], options, cancel.Token);
+        Assert.Equal(1, scheduler.QueuedRequestCount);
+
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued).WaitAsync(s_timeout);
+        await WaitUntil(() => scheduler.QueuedRequestCount == 0, "the cancelled request left the queue");
+        Assert.Equal(decoder.ReferenceGreedy(runningPrompt, 150, []), Ids(await running.WaitAsync(s_timeout)));
+        Assert.DoesNotContain(decoder.Steps, step => step.Any(row => row.TokenCount == 2));
+    }
+
+    [Fact]
     public async Task GenerateStreamingAsync_ConsumerBreaksEarly_FreesTheSlot()
     {
         var decoder = new FakeBatchDecoder() { StepDelay = TimeSpan.FromMilliseconds(1) };
@@ -315,6 +336,24 @@ public sealed class BatchSchedulerTests
         Assert.Equal(1, decoder.MaxSlotsInUse);
         Assert.Equal(decoder.ReferenceGreedy(first, 50, []), Ids(results[0]));
         Assert.Equal(decoder.ReferenceGreedy(second, 50, []), Ids(results[1]));
+    }
+
+    [Fact]
+    public async Task GenerateAsync_HeadOfQueueDoesNotFitYet_LaterSmallRequestDoesNotOvertakeIt()
+    {
+        var decoder = new FakeBatchDecoder() { StepDelay = TimeSpan.FromMilliseconds(1) };
+        await using BatchScheduler scheduler = Scheduler(decoder, new BatchSchedulerOptions { KvBudgetTokens = 100 });
+        var options = GenerationOptions.Greedy with { IgnoreEos = true };
+        Task<GenerationResult> first = scheduler.GenerateAsync(Prompt(10, 1), options with { MaxNewTokens = 50 });
+        await WaitUntil(() => scheduler.ActiveSequenceCount == 1, "the first request runs");
+        Task<GenerationResult> large = scheduler.GenerateAsync(Prompt(10, 2), options with { MaxNewTokens = 51 });
+        await WaitUntil(() => scheduler.QueuedRequestCount == 1, "the large request waits");
+        Task<GenerationResult> small = scheduler.GenerateAsync(Prompt(2, 3), options with { MaxNewTokens = 3 });
+
+        await Task.WhenAll(first, large, small).WaitAsync(s_timeout);
+
+        // Capacities 60, 61, 5: the small request (which would have fit beside the first) waited its turn.
+        Assert.Equal([60, 61, 5], decoder.Allocations);
     }
 
     [Fact]

@@ -14,6 +14,7 @@ internal sealed class FakeBatchDecoder : IBatchDecoder
     private readonly Lock _log = new();
     private readonly List<DecoderRow[]> _steps = [];
     private readonly HashSet<int> _threads = [];
+    private readonly List<int> _allocations = [];
     private int _slotsInUse;
     private int _maxSlotsInUse;
 
@@ -54,6 +55,18 @@ internal sealed class FakeBatchDecoder : IBatchDecoder
             lock (_log)
             {
                 return [.. _steps];
+            }
+        }
+    }
+
+    /// <summary>Gets the capacity asked for by every slot allocation, in order.</summary>
+    public IReadOnlyList<int> Allocations
+    {
+        get
+        {
+            lock (_log)
+            {
+                return [.. _allocations];
             }
         }
     }
@@ -128,6 +141,11 @@ internal sealed class FakeBatchDecoder : IBatchDecoder
 
         _history[slot] = [];
         _capacity[slot] = tokenCapacity;
+        lock (_log)
+        {
+            _allocations.Add(tokenCapacity);
+        }
+
         int inUse = Interlocked.Increment(ref _slotsInUse);
         int max;
         while ((max = Volatile.Read(ref _maxSlotsInUse)) < inUse && Interlocked.CompareExchange(ref _maxSlotsInUse, inUse, max) != max)

@@ -253,6 +253,65 @@ public sealed class SamplerTests
         }
     }
 
+    [Theory]
+    [InlineData(0f, 0)]
+    [InlineData(0.2f, 0)]
+    [InlineData(0f, 3)]
+    [InlineData(0f, -1)]
+    public void Sample_ManyDrawsAfterTruncation_FollowTheRenormalisedDistribution(float minP, int topK)
+    {
+        // topK -1 stands for top-p 0.85 (keeps 0.5, 0.3 and 0.15); min-p 0.2 drops token 2 (0.05 < 0.1);
+        // top-k 3 drops token 2 as well.
+        var options = new GenerationOptions { MinP = minP, TopK = Math.Max(topK, 0), TopP = topK < 0 ? 0.85f : 1f };
+        var sampler = new Sampler(4);
+        using SamplingState state = State(options, 4, seed: 99);
+        int[] counts = new int[4];
+        const int draws = 40000;
+        for (int i = 0; i < draws; i++)
+        {
+            counts[sampler.Sample(NucleusLogits(), state)]++;
+        }
+
+        double[] expected = minP > 0 || topK != 0 ? [0.15 / 0.95, 0.5 / 0.95, 0, 0.3 / 0.95] : [0.15, 0.5, 0.05, 0.3];
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(Math.Abs(((double)counts[i] / draws) - expected[i]) < 0.01, $"token {i}: {counts[i]} of {draws}");
+        }
+
+        if (expected[2] == 0)
+        {
+            Assert.Equal(0, counts[2]);
+        }
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.5f)]
+    public void Sample_LikelyTokensInDifferentBlocksOfALargeVocabulary_DrawsEachInProportion(float minP)
+    {
+        // Weights 1, 2 and 1 at ids 5, 1500 and 2090 (three different 1024-token blocks); all others ~0.
+        const int vocabulary = 2100;
+        float[] logits = Enumerable.Repeat(-100f, vocabulary).ToArray();
+        logits[5] = 0f;
+        logits[1500] = MathF.Log(2f);
+        logits[2090] = 0f;
+        var sampler = new Sampler(vocabulary);
+        using SamplingState state = State(new GenerationOptions { MinP = minP }, vocabulary, seed: 5);
+        var counts = new Dictionary<int, int>();
+        float[] row = new float[vocabulary];
+        const int draws = 2000;
+        for (int i = 0; i < draws; i++)
+        {
+            logits.CopyTo(row, 0);
+            int id = sampler.Sample(row, state);
+            counts[id] = counts.GetValueOrDefault(id) + 1;
+        }
+
+        Assert.Equal([5, 1500, 2090], counts.Keys.Order());
+        Assert.True(Math.Abs((counts[5] / (double)draws) - 0.25) < 0.04, $"id 5: {counts[5]}");
+        Assert.True(Math.Abs((counts[1500] / (double)draws) - 0.5) < 0.04, $"id 1500: {counts[1500]}");
+    }
+
     [Fact]
     public void Sample_SteadyState_AllocatesNothing()
     {

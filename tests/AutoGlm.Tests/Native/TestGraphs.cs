@@ -18,6 +18,23 @@ internal static class TestGraphs
             [ValueInfo("A", FloatType, 2, 3), ValueInfo("B", FloatType, 2, 3)],
             [ValueInfo("C", FloatType, 2, 3)]));
 
+    /// <summary>C = A + B like <see cref="Add"/>, plus an initializer no node uses (ONNX Runtime warns and removes it).</summary>
+    public static byte[] AddWithUnusedInitializer()
+    {
+        var tensor = new ProtoBuffer();
+        tensor.Varint(1, 1); // dims [1]
+        tensor.Varint(2, FloatType);
+        tensor.Bytes(8, Encoding.UTF8.GetBytes("unused_weight"));
+        tensor.Bytes(9, BitConverter.GetBytes(1.5f));
+        return Model(
+            Graph(
+                "add_unused",
+                [Node("Add", ["A", "B"], ["C"])],
+                [ValueInfo("A", FloatType, 2, 3), ValueInfo("B", FloatType, 2, 3)],
+                [ValueInfo("C", FloatType, 2, 3)],
+                [tensor.ToArray()]));
+    }
+
     /// <summary>Y = X · W, X float [batch, 2] with a symbolic batch, W float [2, 2] an input too.</summary>
     public static byte[] MatMul() => Model(
         Graph(
@@ -57,7 +74,7 @@ internal static class TestGraphs
         return w.ToArray();
     }
 
-    private static byte[] Graph(string name, IEnumerable<byte[]> nodes, IEnumerable<byte[]> inputs, IEnumerable<byte[]> outputs)
+    private static byte[] Graph(string name, IEnumerable<byte[]> nodes, IEnumerable<byte[]> inputs, IEnumerable<byte[]> outputs, IEnumerable<byte[]>? initializers = null)
     {
         var w = new ProtoBuffer();
         foreach (byte[] node in nodes)
@@ -66,6 +83,11 @@ internal static class TestGraphs
         }
 
         w.Bytes(2, Encoding.UTF8.GetBytes(name));
+        foreach (byte[] initializer in initializers ?? [])
+        {
+            w.Bytes(5, initializer);
+        }
+
         foreach (byte[] input in inputs)
         {
             w.Bytes(11, input);

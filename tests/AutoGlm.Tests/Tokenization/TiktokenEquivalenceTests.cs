@@ -14,7 +14,7 @@ public sealed class TiktokenEquivalenceTests : IDisposable
     [NodeFact]
     public void Encode_RankFileAndTokenizerJson_GiveIdenticalIds()
     {
-        Tokenizer json = Tokenizer.Load(NodeReference.Llama3Folder);
+        Tokenizer json = NodeReference.Llama3Tokenizer;
         Tokenizer tiktoken = Tokenizer.Load(WriteRankFile(json));
 
         Assert.Equal(json.VocabularySize, tiktoken.VocabularySize);

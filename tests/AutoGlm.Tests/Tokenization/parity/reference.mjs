@@ -1,7 +1,9 @@
 // Reference outputs for AutoGlm's parity tests. Usage: node reference.mjs NPM_CACHE REQUEST.json
 // The request: { "tokenizer": { "json": path, "config": path|null, "texts": [..] },
-//                "templates": [ { "source": text, "context": {..} } ] }  (both parts optional).
-// Prints { "encodings": [ { "ids": [..], "decoded": text } ], "renders": [ { "text": .. } | { "error": .. } ] }.
+//                "tokenizers": [ { "json": .., "config": .., "texts": [..] }, .. ],
+//                "templates": [ { "source": text, "context": {..} } ] }  (every part optional).
+// Prints { "encodings": [ { "ids": [..], "decoded": text } ], "tokenizers": [ [ { "ids", "decoded" }, .. ], .. ],
+//          "renders": [ { "text": .. } | { "error": .. } ] }.
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import path from "node:path";
@@ -9,18 +11,26 @@ import path from "node:path";
 const [cache, requestPath] = process.argv.slice(2);
 const load = (folder, file) => import(pathToFileURL(path.join(cache, folder, "package", "dist", file)).href);
 const request = JSON.parse(readFileSync(requestPath, "utf8"));
-const result = { encodings: [], renders: [] };
+const result = { encodings: [], tokenizers: [], renders: [] };
 
-if (request.tokenizer) {
+async function encodeAll({ json: jsonPath, config: configPath, texts }) {
   const { Tokenizer } = await load("@huggingface+tokenizers@0.2.0", "tokenizers.mjs");
-  const json = JSON.parse(readFileSync(request.tokenizer.json, "utf8"));
-  const config = request.tokenizer.config ? JSON.parse(readFileSync(request.tokenizer.config, "utf8")) : {};
+  const json = JSON.parse(readFileSync(jsonPath, "utf8"));
+  const config = configPath ? JSON.parse(readFileSync(configPath, "utf8")) : {};
   const tokenizer = new Tokenizer(json, config);
-  for (const text of request.tokenizer.texts) {
+  return texts.map((text) => {
     const ids = tokenizer.encode(text, { add_special_tokens: false }).ids;
     const decoded = tokenizer.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
-    result.encodings.push({ ids, decoded });
-  }
+    return { ids, decoded };
+  });
+}
+
+if (request.tokenizer) {
+  result.encodings = await encodeAll(request.tokenizer);
+}
+
+for (const entry of request.tokenizers ?? []) {
+  result.tokenizers.push(await encodeAll(entry));
 }
 
 if (request.templates) {

@@ -1,0 +1,180 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace AutoGlm.Samples.WebApi;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: validates the body, asks the registered <see cref="IChatClient"/>, and answers
+/// with one <c>chat.completion</c> or, for <c>stream: true</c>, server-sent <c>chat.completion.chunk</c> events
+/// ending with <c>data: [DONE]</c>.
+/// </summary>
+/// <remarks>
+/// Stateless and thread-safe. The first update is awaited before any byte is sent, so a full queue (429) or a bad
+/// option (400) is still a plain HTTP error even for streaming requests; failures after that arrive as an
+/// <c>{"error":...}</c> event.
+/// </remarks>
+public static class ChatCompletionEndpoint
+{
+    private static readonly byte[] s_dataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] s_eventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] s_done = "data: [DONE]\n\n"u8.ToArray();
+
+    public static async Task<IResult> HandleAsync(HttpContext context, IChatClient client, ServedModel served, IOptions<OpenAiApiOptions> options, ILoggerFactory loggers)
+    {
+        CancellationToken aborted = context.RequestAborted;
+        ILogger logger = loggers.CreateLogger("AutoGlm.Samples.WebApi.ChatCompletions");
+        ChatCompletionRequest request;
+        try
+        {
+            byte[] body = await RequestBody.ReadAsync(context.Request, options.Value.MaxRequestBodyBytes, aborted);
+            request = ChatCompletionRequest.Parse(body, options.Value);
+            if (request.Model is not null && !string.Equals(request.Model, served.Id, StringComparison.Ordinal))
+            {
+                throw new OpenAiRequestException(404, $"The model '{request.Model}' does not exist; this server serves '{served.Id}' (see GET /v1/models).", "invalid_request_error", "model", "model_not_found");
+            }
+        }
+        catch (OpenAiRequestException error)
+        {
+            return error.ToResult();
+        }
+
+        string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        IAsyncEnumerator<ChatResponseUpdate> updates = client.GetStreamingResponseAsync(request.Messages, request.Options, aborted).GetAsyncEnumerator(aborted);
+        await using (updates)
+        {
+            bool any;
+            try
+            {
+                any = await updates.MoveNextAsync();
+            }
+            catch (Exception ex) when (Translate(ex) is OpenAiRequestException error)
+            {
+                if (error.StatusCode >= 500)
+                {
+                    logger.LogError(ex, "Chat completion {Id} failed before its first token.", id);
+                }
+
+                return error.ToResult();
+            }
+
+            if (!request.Stream)
+            {
+                var collected = new List<ChatResponseUpdate>();
+                try
+                {
+                    while (any)
+                    {
+                        collected.Add(updates.Current);
+                        any = await updates.MoveNextAsync();
+                    }
+                }
+                catch (Exception ex) when (Translate(ex) is OpenAiRequestException error)
+                {
+                    logger.LogError(ex, "Chat completion {Id} failed.", id);
+                    return error.ToResult();
+                }
+
+                ChatResponse response = collected.ToChatResponse();
+                return Results.Bytes(ChatCompletionWriter.Completion(id, created, response.ModelId ?? served.Id, response), "application/json");
+            }
+
+            await StreamAsync(context.Response, updates, any, request.IncludeUsage, id, created, served.Id, logger, aborted);
+            return Results.Empty;
+        }
+    }
+
+    private static async Task StreamAsync(HttpResponse http, IAsyncEnumerator<ChatResponseUpdate> updates, bool any, bool includeUsage, string id, long created, string model, ILogger logger, CancellationToken aborted)
+    {
+        http.StatusCode = StatusCodes.Status200OK;
+        http.ContentType = "text/event-stream; charset=utf-8";
+        http.Headers.CacheControl = "no-cache";
+        http.Headers["X-Accel-Buffering"] = "no";
+
+        await WriteEventAsync(http, ChatCompletionWriter.Chunk(id, created, model, static json => { json.WriteString("role", "assistant"); json.WriteString("content", string.Empty); }, null, null), aborted);
+        ChatFinishReason? finish = null;
+        UsageDetails? usage = null;
+        int toolIndex = 0;
+        try
+        {
+            while (any)
+            {
+                ChatResponseUpdate update = updates.Current;
+                finish = update.FinishReason ?? finish;
+                foreach (AIContent content in update.Contents)
+                {
+                    switch (content)
+                    {
+                        case TextContent { Text.Length: > 0 } text:
+                            await WriteEventAsync(http, ChatCompletionWriter.Chunk(id, created, model, json => json.WriteString("content", text.Text), null, null), aborted);
+                            break;
+                        case TextReasoningContent { Text.Length: > 0 } reasoning:
+                            await WriteEventAsync(http, ChatCompletionWriter.Chunk(id, created, model, json => json.WriteString("reasoning_content", reasoning.Text), null, null), aborted);
+                            break;
+                        case FunctionCallContent call:
+                            int index = toolIndex++;
+                            await WriteEventAsync(http, ChatCompletionWriter.Chunk(id, created, model, json =>
+                            {
+                                json.WriteStartArray("tool_calls");
+                                ChatCompletionWriter.ToolCall(json, index, call);
+                                json.WriteEndArray();
+                            }, null, null), aborted);
+                            break;
+                        case UsageContent used:
+                            usage = used.Details;
+                            break;
+                    }
+                }
+
+                any = await updates.MoveNextAsync();
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex) when (Translate(ex) is OpenAiRequestException error)
+        {
+            logger.LogError(ex, "Chat completion {Id} failed while streaming.", id);
+            await WriteEventAsync(http, JsonSerializer.SerializeToUtf8Bytes(error.ToBody()), aborted);
+            await http.Body.WriteAsync(s_done, aborted);
+            return;
+        }
+
+        await WriteEventAsync(http, ChatCompletionWriter.Chunk(id, created, model, null, ChatCompletionWriter.FinishReason(finish), null), aborted);
+        if (includeUsage)
+        {
+            await WriteEventAsync(http, ChatCompletionWriter.Chunk(id, created, model, null, null, usage ?? new UsageDetails(), withChoice: false), aborted);
+        }
+
+        await http.Body.WriteAsync(s_done, aborted);
+        await http.Body.FlushAsync(aborted);
+    }
+
+    private static async Task WriteEventAsync(HttpResponse http, byte[] json, CancellationToken aborted)
+    {
+        await http.Body.WriteAsync(s_dataPrefix, aborted);
+        await http.Body.WriteAsync(json, aborted);
+        await http.Body.WriteAsync(s_eventEnd, aborted);
+        await http.Body.FlushAsync(aborted);
+    }
+
+    /// <summary>Maps what the chat client throws to the HTTP error a client should see; null lets it propagate.</summary>
+    private static OpenAiRequestException? Translate(Exception ex) => ex switch
+    {
+        OperationCanceledException => null,
+        QueueFullException full => OpenAiRequestException.QueueFull(full.Message),
+        NotSupportedException => OpenAiRequestException.Invalid(ex.Message, null, "unsupported_value"),
+        // The model rejects prompts that leave no room in its context, with a message stating both lengths.
+        ArgumentException argument => OpenAiRequestException.Invalid(
+            argument.ParamName is null ? argument.Message : argument.Message.Replace($" (Parameter '{argument.ParamName}')", string.Empty, StringComparison.Ordinal),
+            "messages",
+            "invalid_value"),
+        // Loading failed, or the host is stopping or unloading: the request may succeed elsewhere or later.
+        ModelLoadException or ObjectDisposedException => new OpenAiRequestException(503, $"The model is not available: {ex.Message}", "server_error", null, "model_unavailable"),
+        AutoGlmException when ex.GetType() == typeof(AutoGlmException) => new OpenAiRequestException(503, $"The model is not available: {ex.Message}", "server_error", null, "model_unavailable"),
+        _ => new OpenAiRequestException(500, $"The model failed: {ex.Message}", "server_error", null, null),
+    };
+}

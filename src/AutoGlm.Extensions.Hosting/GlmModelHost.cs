@@ -1,0 +1,776 @@
+using AutoGlm.Execution;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+
+namespace AutoGlm.Extensions.Hosting;
+
+/// <summary>
+/// Owns the model(s) one <c>AddAutoGlm</c> registration serves: loads the model at start-up or on the first request, hands out
+/// <see cref="GlmModelLease"/>s for requests, unloads the model after an idle keep-alive period and loads it again when needed,
+/// rolls out a new model version gradually (<see cref="LoadCandidateAsync"/>, <see cref="PromoteCandidateAsync"/>), and drains
+/// requests in flight when the application stops.
+/// </summary>
+/// <remarks>
+/// Thread-safe: every member may be called concurrently. One instance per registration (a singleton, keyed for
+/// <c>AddKeyedAutoGlm</c>); the <c>IChatClient</c> registered beside it routes each request through <see cref="AcquireAsync"/>.
+/// No request is lost by an unload, a promotion or a rollback: a model is disposed only after its last lease is released.
+/// Only a shutdown whose <see cref="AutoGlmOptions.DrainTimeout"/> runs out cancels requests still in flight.
+/// </remarks>
+public sealed class GlmModelHost : IAsyncDisposable, IDisposable
+{
+    private static readonly Lock s_nativeLibraryGate = new();
+    private static string? s_nativeLibraryPath;
+
+    private readonly Lock _lock = new();
+    private readonly AutoGlmOptions _options;
+    private readonly GlmModelOptions _modelOptions;
+    private readonly IGlmModelLoader _loader;
+    private readonly Func<GlmModel, IChatClient> _chatClientFactory;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ITimer? _idleTimer;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly HashSet<ModelSlot> _retiring = [];
+    private readonly string _configuredModelId;
+    private string _modelPath;
+    private ModelSlot? _primary;
+    private ModelSlot? _candidate;
+    private bool _candidateLoading;
+    private double _candidateShare;
+    private long _routed;
+    private Task<ModelSlot>? _loadTask;
+    private long _loadGeneration;
+    private GlmModelHostState _state = GlmModelHostState.NotLoaded;
+    private Exception? _loadError;
+    private long _lastActivityTimestamp;
+    private bool _stopRequested;
+    private Task? _stopTask;
+
+    internal GlmModelHost(
+        string? key,
+        AutoGlmOptions options,
+        IGlmModelLoader loader,
+        Func<GlmModel, IChatClient> chatClientFactory,
+        TimeProvider timeProvider,
+        ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.ModelPath);
+        Key = key;
+        _options = options;
+        _modelOptions = options.ToModelOptions(loggerFactory);
+        _loader = loader;
+        _chatClientFactory = chatClientFactory;
+        _time = timeProvider;
+        _logger = loggerFactory.CreateLogger<GlmModelHost>();
+        _modelPath = Path.GetFullPath(options.ModelPath);
+        _configuredModelId = options.ModelId ?? AutoGlmOptions.DefaultModelId(_modelPath);
+        _lastActivityTimestamp = _time.GetTimestamp();
+        if (options.KeepAlive is TimeSpan keepAlive && keepAlive > TimeSpan.Zero)
+        {
+            _idleTimer = _time.CreateTimer(static state => ((GlmModelHost)state!).OnIdleTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>The registration's key (<c>AddKeyedAutoGlm</c>), or null for the unkeyed registration.</summary>
+    public string? Key { get; }
+
+    /// <summary>The options the host was created with; they were read when the host was created, so changing them has no effect.</summary>
+    public AutoGlmOptions Options => _options;
+
+    /// <summary>
+    /// The model's name in metrics, traces and chat metadata: <see cref="AutoGlmOptions.ModelId"/>, or the configured model folder's name.
+    /// It names the model, not a version: it stays the same when a new version is swapped in.
+    /// </summary>
+    public string ModelId => _configuredModelId;
+
+    /// <summary>Where the host is in its life.</summary>
+    public GlmModelHostState State
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The loaded model that takes the main share of requests, or null when none is loaded. It may be retired or unloaded at any
+    /// moment after this returns; to run a request on it, take a lease with <see cref="AcquireAsync"/> instead.
+    /// </summary>
+    public GlmModel? LoadedModel
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _primary?.Model;
+            }
+        }
+    }
+
+    internal IChatClient? LoadedChatClient
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _primary?.ChatClient;
+            }
+        }
+    }
+
+    /// <summary>A snapshot of the host's state and load.</summary>
+    public GlmModelHostStatus GetStatus()
+    {
+        lock (_lock)
+        {
+            int queued = 0, capacity = 0, active = 0, kvUsed = 0, kvBudget = 0, inFlight = 0;
+            foreach (ModelSlot slot in EnumerateSlotsLocked())
+            {
+                inFlight += slot.InFlight;
+                if (slot.Retiring)
+                {
+                    continue;
+                }
+
+                queued += slot.Model.QueuedRequestCount;
+                capacity += slot.Model.Options.QueueCapacity;
+                active += slot.Model.ActiveRequestCount;
+                kvUsed += slot.Model.KvTokensInUse;
+                kvBudget += slot.Model.KvBudgetTokens;
+            }
+
+            return new GlmModelHostStatus
+            {
+                State = _state,
+                ModelPath = _modelPath,
+                CandidateModelPath = _candidate?.ModelPath,
+                CandidateTrafficShare = _candidate is null ? 0 : _candidateShare,
+                RequestsInFlight = inFlight,
+                QueuedRequests = queued,
+                QueueCapacity = capacity,
+                ActiveRequests = active,
+                KvTokensInUse = kvUsed,
+                KvBudgetTokens = kvBudget,
+                LoadError = _state == GlmModelHostState.Failed ? _loadError : null,
+            };
+        }
+    }
+
+    /// <summary>
+    /// Takes a lease on a model for one request, loading the model first when none is loaded. During a gradual rollout the
+    /// candidate model gets its share of leases (exactly ⌊n × share⌋ of the first n since the share was set).
+    /// </summary>
+    /// <returns>A lease to dispose when the request is done.</returns>
+    /// <exception cref="AutoGlmException">The host is stopping or stopped.</exception>
+    /// <exception cref="ModelLoadException">Loading the model failed (the next call tries again); also <see cref="TokenizerException"/>,
+    /// <see cref="ExecutionProviderUnavailableException"/>, <see cref="OnnxRuntimeLoadException"/> from loading.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting for the model to load.</exception>
+    public async ValueTask<GlmModelLease> AcquireAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Task<ModelSlot> load;
+            lock (_lock)
+            {
+                ThrowIfStoppingLocked();
+                if (_primary is not null)
+                {
+                    ModelSlot slot = RouteLocked(out bool isCandidate);
+                    slot.InFlight++;
+                    _lastActivityTimestamp = _time.GetTimestamp();
+                    return new GlmModelLease(this, slot, isCandidate);
+                }
+
+                load = _loadTask is { IsFaulted: false, IsCanceled: false } pending ? pending : StartLoadLocked();
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                await load.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested && HasPrimary())
+            {
+                // This load failed, but a promoted model took the main place meanwhile: use that one.
+            }
+        }
+    }
+
+    /// <summary>Starts loading the model if none is loaded or loading; returns at once. Used at start-up when <see cref="AutoGlmOptions.LoadOnStartup"/> is set.</summary>
+    /// <returns>A task that completes when the model is loaded, or faults with the load's failure.</returns>
+    /// <exception cref="AutoGlmException">The host is stopping or stopped.</exception>
+    public Task StartLoadingAsync()
+    {
+        lock (_lock)
+        {
+            ThrowIfStoppingLocked();
+            if (_primary is not null)
+            {
+                return Task.CompletedTask;
+            }
+
+            return _loadTask is { IsFaulted: false, IsCanceled: false } pending ? pending : StartLoadLocked();
+        }
+    }
+
+    /// <summary>
+    /// Loads the model at <paramref name="modelPath"/> beside the current one (with the same options) and routes
+    /// <paramref name="trafficShare"/> of new requests to it, for a gradual rollout. Requests already running are not moved.
+    /// </summary>
+    /// <param name="modelPath">The new model version's folder.</param>
+    /// <param name="trafficShare">The share of new requests (0 to 1) the new model takes, e.g. 0.1.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="trafficShare"/> is not between 0 and 1.</exception>
+    /// <exception cref="InvalidOperationException">A candidate is already loaded or loading.</exception>
+    /// <exception cref="AutoGlmException">The host is stopping; or loading failed (<see cref="ModelLoadException"/> and the other load failures of <see cref="AcquireAsync"/>).</exception>
+    public async Task LoadCandidateAsync(string modelPath, double trafficShare, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelPath);
+        ThrowIfBadShare(trafficShare);
+        string fullPath = Path.GetFullPath(modelPath);
+        lock (_lock)
+        {
+            ThrowIfStoppingLocked();
+            if (_candidate is not null || _candidateLoading)
+            {
+                throw new InvalidOperationException(
+                    $"A candidate model ('{_candidate?.ModelPath ?? "loading"}') is already in rollout; promote it or roll it back before loading '{fullPath}'.");
+            }
+
+            _candidateLoading = true;
+            _idleTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
+        ModelSlot slot;
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+            slot = await Task.Run(() => LoadSlotAsync(fullPath, linked.Token), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch
+        {
+            lock (_lock)
+            {
+                _candidateLoading = false;
+                ArmIdleTimerLocked();
+            }
+
+            throw;
+        }
+
+        bool stopped;
+        string current;
+        lock (_lock)
+        {
+            _candidateLoading = false;
+            stopped = _stopRequested;
+            if (!stopped)
+            {
+                _candidate = slot;
+                _candidateShare = trafficShare;
+                _routed = 0;
+            }
+
+            current = _modelPath;
+        }
+
+        if (stopped)
+        {
+            await slot.DisposeAsync().ConfigureAwait(false);
+            throw StoppingException();
+        }
+
+        GlmModelHostLog.CandidateLoaded(_logger, fullPath, current, trafficShare);
+    }
+
+    /// <summary>Changes the share of new requests (0 to 1) routed to the candidate model.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="trafficShare"/> is not between 0 and 1.</exception>
+    /// <exception cref="InvalidOperationException">No candidate is loaded.</exception>
+    public void SetCandidateTrafficShare(double trafficShare)
+    {
+        ThrowIfBadShare(trafficShare);
+        string path;
+        lock (_lock)
+        {
+            path = (_candidate ?? throw NoCandidate()).ModelPath;
+            _candidateShare = trafficShare;
+            _routed = 0;
+        }
+
+        GlmModelHostLog.CandidateShareChanged(_logger, path, trafficShare);
+    }
+
+    /// <summary>
+    /// Makes the candidate the model that takes every new request, and retires the previous one: it finishes the requests it
+    /// is running and is disposed after the last of them. Completes when the previous model has been disposed.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting for the previous model to drain (it still drains and is disposed afterwards).</param>
+    /// <exception cref="InvalidOperationException">No candidate is loaded.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before the previous model drained.</exception>
+    public async Task PromoteCandidateAsync(CancellationToken cancellationToken = default)
+    {
+        ModelSlot? retired;
+        bool disposeNow = false;
+        ModelSlot promoted;
+        int inFlight = 0;
+        lock (_lock)
+        {
+            promoted = _candidate ?? throw NoCandidate();
+            retired = _primary;
+            _primary = promoted;
+            _candidate = null;
+            _modelPath = promoted.ModelPath;
+            _loadTask = null;
+            _loadGeneration++;
+            _state = _stopRequested ? _state : GlmModelHostState.Ready;
+            if (retired is not null)
+            {
+                inFlight = retired.InFlight;
+                disposeNow = RetireLocked(retired);
+            }
+
+            ArmIdleTimerLocked();
+        }
+
+        if (retired is null)
+        {
+            return;
+        }
+
+        GlmModelHostLog.Promoted(_logger, promoted.ModelPath, retired.ModelPath, inFlight);
+        if (disposeNow)
+        {
+            StartDisposal(retired);
+        }
+
+        await retired.Disposed.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops routing requests to the candidate model and retires it once the requests it is running finish.
+    /// Completes when it has been disposed.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting for the candidate to drain (it still drains and is disposed afterwards).</param>
+    /// <exception cref="InvalidOperationException">No candidate is loaded.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before the candidate drained.</exception>
+    public async Task RollBackCandidateAsync(CancellationToken cancellationToken = default)
+    {
+        ModelSlot retired;
+        bool disposeNow;
+        int inFlight;
+        lock (_lock)
+        {
+            retired = _candidate ?? throw NoCandidate();
+            _candidate = null;
+            inFlight = retired.InFlight;
+            disposeNow = RetireLocked(retired);
+            ArmIdleTimerLocked();
+        }
+
+        GlmModelHostLog.RolledBack(_logger, retired.ModelPath, inFlight);
+        if (disposeNow)
+        {
+            StartDisposal(retired);
+        }
+
+        await retired.Disposed.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Replaces the model with the one at <paramref name="modelPath"/> at once (load beside, then promote): requests already
+    /// running finish on the old model, new ones go to the new model. Completes when the old model has been disposed.
+    /// </summary>
+    /// <inheritdoc cref="LoadCandidateAsync" path="/exception"/>
+    public async Task SwapAsync(string modelPath, CancellationToken cancellationToken = default)
+    {
+        await LoadCandidateAsync(modelPath, 0, cancellationToken).ConfigureAwait(false);
+        await PromoteCandidateAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops the host: new requests are rejected at once with <see cref="AutoGlmException"/>; requests in flight get up to
+    /// <see cref="AutoGlmOptions.DrainTimeout"/> (or until <paramref name="cancellationToken"/> fires) to finish, then the rest are
+    /// cancelled; then every model is disposed. Calling it again waits for the first call.
+    /// </summary>
+    /// <param name="cancellationToken">Cuts the drain short (the host still stops and disposes its models).</param>
+    public Task StopAsync(CancellationToken cancellationToken = default) => StopCoreAsync(_options.DrainTimeout, cancellationToken);
+
+    /// <summary>Stops the host without waiting for requests in flight (they are cancelled) and disposes its models. Never throws.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopCoreAsync(TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+        _stopping.Dispose();
+        _abort.Dispose();
+    }
+
+    /// <summary>Stops the host without waiting for requests in flight (they are cancelled) and disposes its models. Never throws.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Fires when a shutdown's drain times out, to cancel the requests still running.</summary>
+    internal CancellationToken Aborted => _abort.Token;
+
+    internal void Release(ModelSlot slot)
+    {
+        bool disposeNow = false;
+        lock (_lock)
+        {
+            slot.InFlight--;
+            _lastActivityTimestamp = _time.GetTimestamp();
+            if (slot.InFlight == 0)
+            {
+                if (slot.Retiring)
+                {
+                    disposeNow = true;
+                }
+                else if (ReferenceEquals(slot, _primary))
+                {
+                    ArmIdleTimerLocked();
+                }
+            }
+        }
+
+        if (disposeNow)
+        {
+            StartDisposal(slot);
+        }
+    }
+
+    private async Task StopCoreAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
+    {
+        Task stop;
+        lock (_lock)
+        {
+            _stopTask ??= RunStopAsync(drainTimeout, cancellationToken);
+            stop = _stopTask;
+        }
+
+        await stop.ConfigureAwait(false);
+    }
+
+    private async Task RunStopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        List<ModelSlot> slots;
+        var disposeNow = new List<ModelSlot>();
+        int inFlight = 0;
+        Task? loading;
+        lock (_lock)
+        {
+            _stopRequested = true;
+            _state = GlmModelHostState.Stopping;
+            slots = [.. EnumerateSlotsLocked()];
+            foreach (ModelSlot slot in slots)
+            {
+                inFlight += slot.InFlight;
+                if (!slot.Retiring && RetireLocked(slot))
+                {
+                    disposeNow.Add(slot);
+                }
+            }
+
+            _primary = null;
+            _candidate = null;
+            loading = _loadTask;
+        }
+
+        _idleTimer?.Dispose();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        disposeNow.ForEach(StartDisposal);
+        if (inFlight > 0)
+        {
+            GlmModelHostLog.Draining(_logger, drainTimeout.TotalSeconds, inFlight);
+        }
+
+        Task drained = Task.WhenAll(slots.Select(s => s.Disposed));
+        try
+        {
+            await drained.WaitAsync(drainTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            int remaining;
+            lock (_lock)
+            {
+                remaining = slots.Sum(s => s.InFlight);
+            }
+
+            if (remaining > 0)
+            {
+                GlmModelHostLog.DrainTimedOut(_logger, drainTimeout.TotalSeconds, remaining);
+                await _abort.CancelAsync().ConfigureAwait(false);
+            }
+
+            await Task.WhenAll(slots.Select(s => s.DisposeAsync())).ConfigureAwait(false);
+        }
+
+        if (loading is not null)
+        {
+            try
+            {
+                await loading.ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The load's failure was logged (or was the cancellation we asked for); stopping never throws.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+
+        lock (_lock)
+        {
+            _state = GlmModelHostState.Stopped;
+        }
+
+        GlmModelHostLog.Stopped(_logger);
+    }
+
+    private bool HasPrimary()
+    {
+        lock (_lock)
+        {
+            return _primary is not null;
+        }
+    }
+
+    private Task<ModelSlot> StartLoadLocked()
+    {
+        _state = GlmModelHostState.Loading;
+        _loadError = null;
+        string path = _modelPath;
+        long generation = ++_loadGeneration;
+        Task<ModelSlot> task = Task.Run(() => LoadPrimaryAsync(path, generation), CancellationToken.None);
+        _loadTask = task;
+        return task;
+    }
+
+    /// <summary>Loads the main model; a load overtaken by a promotion (<paramref name="generation"/> is stale) is disposed rather than installed.</summary>
+    private async Task<ModelSlot> LoadPrimaryAsync(string path, long generation)
+    {
+        ModelSlot slot;
+        try
+        {
+            slot = await LoadSlotAsync(path, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            bool stopping;
+            lock (_lock)
+            {
+                stopping = _stopRequested;
+                if (_state == GlmModelHostState.Loading && generation == _loadGeneration)
+                {
+                    _state = GlmModelHostState.Failed;
+                    _loadError = ex;
+                }
+            }
+
+            if (stopping)
+            {
+                throw StoppingException();
+            }
+
+            GlmModelHostLog.LoadFailed(_logger, ex, path);
+            throw;
+        }
+
+        bool stopped;
+        bool stale = false;
+        lock (_lock)
+        {
+            stopped = _stopRequested;
+            stale = generation != _loadGeneration || _primary is not null;
+            if (!stopped && !stale)
+            {
+                _primary = slot;
+                _state = GlmModelHostState.Ready;
+                _lastActivityTimestamp = _time.GetTimestamp();
+                ArmIdleTimerLocked();
+            }
+        }
+
+        if (stopped)
+        {
+            await slot.DisposeAsync().ConfigureAwait(false);
+            throw StoppingException();
+        }
+
+        if (stale)
+        {
+            // A promoted candidate took the main place while this load ran; waiting requests find it when they look again.
+            await slot.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return slot;
+    }
+
+    private async Task<ModelSlot> LoadSlotAsync(string path, CancellationToken cancellationToken)
+    {
+        ConfigureNativeLibrary(_options.NativeLibraryPath);
+        GlmModelHostLog.Loading(_logger, path, _modelOptions.ExecutionProvider.ToString());
+        long started = _time.GetTimestamp();
+        GlmModel model = await _loader.LoadAsync(path, _modelOptions, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (model.KvBudgetTokens < model.MaxSequenceLength)
+            {
+                throw new ModelLoadException(
+                    $"{Describe()}: KvBudgetTokens ({model.KvBudgetTokens}) is smaller than one max-length sequence ({model.MaxSequenceLength} tokens) of model '{path}', " +
+                    $"so a long request could never run; raise KvBudgetTokens to at least {model.MaxSequenceLength} or set MaxSequenceLength to at most {model.KvBudgetTokens}.");
+            }
+
+            IChatClient chatClient = _chatClientFactory(model)
+                ?? throw new InvalidOperationException($"{Describe()}: the chat client factory returned null for model '{path}'.");
+            GlmModelHostLog.Loaded(_logger, path, (long)_time.GetElapsedTime(started).TotalMilliseconds, model.MaxSequenceLength, model.KvBudgetTokens);
+            return new ModelSlot(model, chatClient, path, _configuredModelId);
+        }
+        catch
+        {
+            await model.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private ModelSlot RouteLocked(out bool isCandidate)
+    {
+        isCandidate = false;
+        if (_candidate is null || _candidateShare <= 0)
+        {
+            return _primary!;
+        }
+
+        // A running count rather than a random draw: the candidate gets exactly ⌊n × share⌋ of the first n requests,
+        // so a small rollout share is honoured from the first requests on, not just on average.
+        long n = ++_routed;
+        if (Math.Floor(n * _candidateShare) > Math.Floor((n - 1) * _candidateShare))
+        {
+            isCandidate = true;
+            return _candidate;
+        }
+
+        return _primary!;
+    }
+
+    /// <summary>Marks <paramref name="slot"/> retiring; returns true when nothing holds it, so the caller disposes it (outside the lock).</summary>
+    private bool RetireLocked(ModelSlot slot)
+    {
+        slot.Retiring = true;
+        _retiring.Add(slot);
+        return slot.InFlight == 0;
+    }
+
+    private void StartDisposal(ModelSlot slot) => _ = DisposeSlotAsync(slot);
+
+    private async Task DisposeSlotAsync(ModelSlot slot)
+    {
+        await slot.DisposeAsync().ConfigureAwait(false);
+        lock (_lock)
+        {
+            _retiring.Remove(slot);
+        }
+
+        GlmModelHostLog.Released(_logger, slot.ModelPath);
+    }
+
+    private void ArmIdleTimerLocked()
+    {
+        if (_idleTimer is not null && _options.KeepAlive is TimeSpan keepAlive && _primary is { InFlight: 0 } && _candidate is null && !_candidateLoading && !_stopRequested)
+        {
+            _idleTimer.Change(keepAlive, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnIdleTimer()
+    {
+        ModelSlot? unload = null;
+        TimeSpan idle = TimeSpan.Zero;
+        lock (_lock)
+        {
+            if (_options.KeepAlive is not TimeSpan keepAlive || _stopRequested || _candidate is not null || _candidateLoading || _primary is not { InFlight: 0 } primary)
+            {
+                return;
+            }
+
+            idle = _time.GetElapsedTime(_lastActivityTimestamp);
+            if (idle < keepAlive)
+            {
+                _idleTimer!.Change(keepAlive - idle, Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            unload = primary;
+            _primary = null;
+            _loadTask = null;
+            _loadGeneration++;
+            _state = GlmModelHostState.NotLoaded;
+            RetireLocked(primary);
+        }
+
+        GlmModelHostLog.UnloadingIdle(_logger, unload.ModelPath, idle.TotalSeconds);
+        StartDisposal(unload);
+    }
+
+    private IEnumerable<ModelSlot> EnumerateSlotsLocked()
+    {
+        if (_primary is not null)
+        {
+            yield return _primary;
+        }
+
+        if (_candidate is not null)
+        {
+            yield return _candidate;
+        }
+
+        foreach (ModelSlot slot in _retiring)
+        {
+            yield return slot;
+        }
+    }
+
+    private void ThrowIfStoppingLocked()
+    {
+        if (_stopRequested)
+        {
+            throw StoppingException();
+        }
+    }
+
+    private AutoGlmException StoppingException() => new(
+        $"{Describe()} is shutting down and accepts no new requests; send the request to another instance or retry after it restarts.");
+
+    private string Describe() => Key is null ? "The AutoGlm model host" : $"The AutoGlm model host '{Key}'";
+
+    private static InvalidOperationException NoCandidate() => new("No candidate model is in rollout; call LoadCandidateAsync first.");
+
+    private static void ThrowIfBadShare(double trafficShare)
+    {
+        if (!(trafficShare >= 0 && trafficShare <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(trafficShare), trafficShare, $"The traffic share must be between 0 and 1 (e.g. 0.1 for 10%); got {trafficShare.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
+    }
+
+    private static void ConfigureNativeLibrary(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return;
+        }
+
+        lock (s_nativeLibraryGate)
+        {
+            if (string.Equals(s_nativeLibraryPath, path, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            OnnxRuntimeInfo.SetNativeLibraryPath(path);
+            s_nativeLibraryPath = path;
+        }
+    }
+}

@@ -1,0 +1,18 @@
+namespace AutoGlm.Chat;
+
+/// <summary>Defaults and behaviour of an <see cref="AutoGlmChatClient"/>.</summary>
+/// <remarks>Immutable once given to the client; safe to share.</remarks>
+public sealed record AutoGlmChatClientOptions
+{
+    /// <summary>The most tokens generated when <c>ChatOptions.MaxOutputTokens</c> is not set.</summary>
+    public int DefaultMaxOutputTokens { get; init; } = 512;
+
+    /// <summary>The model id reported in responses and metadata; the model folder's name by default.</summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>The chat template to render prompts with, instead of the model folder's <c>chat_template</c>.</summary>
+    public ChatTemplate? ChatTemplate { get; init; }
+
+    /// <summary>Whether <c>&lt;think&gt;…&lt;/think&gt;</c> at the start of an answer becomes <c>TextReasoningContent</c> (true) or stays in the text.</summary>
+    public bool ParseReasoning { get; init; } = true;
+}

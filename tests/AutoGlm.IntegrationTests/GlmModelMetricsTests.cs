@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using AutoGlm.Generation;
+
+namespace AutoGlm.IntegrationTests;
+
+[Collection(TinyModelCollection.Name)]
+public sealed class GlmModelMetricsTests
+{
+    private readonly TinyModelFixture _fixture;
+
+    public GlmModelMetricsTests(TinyModelFixture fixture)
+    {
+        _fixture = fixture;
+    }
+
+    [Fact]
+    public async Task GenerateAsync_WithMeterFactory_RecordsGenAiMetricsOnTheAutoGlmMeter()
+    {
+        using var factory = new TestMeterFactory();
+        var recorded = new ConcurrentQueue<(string Name, double Value, string? TokenType)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (factory.Meters.Contains(instrument.Meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((i, value, tags, _) => recorded.Enqueue((i.Name, value, null)));
+        listener.SetMeasurementEventCallback<int>((i, value, tags, _) => recorded.Enqueue((i.Name, value, tags.ToArray().FirstOrDefault(t => t.Key == "gen_ai.token.type").Value as string)));
+        listener.Start();
+
+        await using GlmModel model = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MeterFactory = factory, WarmUp = false });
+        GenerationResult result = await model.GenerateAsync("metrics please", new GenerationOptions { Temperature = 0, MaxNewTokens = 5, IgnoreEos = true });
+
+        Assert.Equal("AutoGlm", Assert.Single(factory.Meters).Name);
+        Assert.Single(recorded, r => r.Name == "gen_ai.server.time_to_first_token");
+        Assert.Single(recorded, r => r.Name == "gen_ai.server.request.duration");
+        Assert.Contains(recorded, r => r.Name == "gen_ai.client.token.usage" && r.TokenType == "output" && r.Value == 5);
+        Assert.Contains(recorded, r => r.Name == "gen_ai.client.token.usage" && r.TokenType == "input" && r.Value == result.Usage.PromptTokens);
+        Assert.Contains(recorded, r => r.Name == "autoglm.batch.size" && r.Value == 1);
+    }
+
+    private sealed class TestMeterFactory : IMeterFactory
+    {
+        public List<Meter> Meters { get; } = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options.Name, options.Version, options.Tags, scope: this);
+            Meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            foreach (Meter meter in Meters)
+            {
+                meter.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text.RegularExpressions;
+
+namespace AutoGlm.Samples.Tests;
+
+/// <summary>
+/// Runs <c>build/pack-smoke.sh</c>: the packages, added with <c>dotnet add package</c> to a fresh console app,
+/// build a tiny model and generate text. Skips (with the reason) where dotnet, bash or the package sources are missing.
+/// </summary>
+public sealed partial class PackageSmokeTests
+{
+    private static readonly TimeSpan s_limit = TimeSpan.FromMinutes(5);
+
+    [SkippableFact]
+    [Trait("Category", "Packaging")]
+    public async Task PackSmoke_FreshConsoleApp_GeneratesTextFromThePackages()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "build/pack-smoke.sh takes the ONNX Runtime library from the Linux build cache.");
+        Skip.IfNot(ExternalProcess.IsOnPath("dotnet") && ExternalProcess.IsOnPath("bash"), "dotnet and bash must be on the PATH to pack and build a consumer app.");
+        string? root = FindRepositoryRoot();
+        Skip.If(root is null, "the repository (AutoGlm.sln) is not above the test output folder.");
+        bool built = File.Exists(Path.Combine(root!, "src/AutoGlm/bin/Release/net10.0/AutoGlm.dll"))
+            && File.Exists(Path.Combine(root!, "src/AutoGlm.ModelBuilder/bin/Release/net10.0/AutoGlm.ModelBuilder.dll"));
+        string work = Directory.CreateTempSubdirectory("autoglm-pack-smoke-").FullName;
+        try
+        {
+            List<string> arguments = [Path.Combine(root!, "build/pack-smoke.sh")];
+            if (built)
+            {
+                arguments.Add("--no-build");
+            }
+
+            arguments.Add(work);
+            ExternalProcess.Result run = await ExternalProcess.RunAsync("bash", arguments, s_limit, work, CleanEnvironment());
+
+            string log = run.Output + run.Error;
+            Skip.If(run.ExitCode != 0 && (log.Contains("NU1301", StringComparison.Ordinal) || log.Contains("NU1101", StringComparison.Ordinal)),
+                $"a package could not be restored (is the NuGet source reachable?): {FirstLine(log, "NU1")}");
+            Assert.True(run.ExitCode == 0, $"pack-smoke.sh exited with {run.ExitCode}:\n{run.Output}\n{run.Error}");
+            string[] lines = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal("pack-smoke: ok", lines[^1]);
+            Match generated = GeneratedLine().Match(lines[^2]);
+            Assert.True(generated.Success, $"unexpected output line: {lines[^2]}");
+            Assert.InRange(int.Parse(generated.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 1, 8);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [GeneratedRegex(@"^generated (\d+) tokens \((length|stop)\): ")]
+    private static partial Regex GeneratedLine();
+
+    private static string? FindRepositoryRoot()
+    {
+        for (DirectoryInfo? folder = new(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "AutoGlm.sln")) && File.Exists(Path.Combine(folder.FullName, "build/pack-smoke.sh")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The test host's MSBuild variables would point the nested builds at the wrong SDK parts; drop them.</summary>
+    private static Dictionary<string, string?> CleanEnvironment()
+    {
+        var environment = new Dictionary<string, string?>();
+        foreach (string name in Environment.GetEnvironmentVariables().Keys.Cast<string>())
+        {
+            if (name.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || name.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase))
+            {
+                environment[name] = null;
+            }
+        }
+
+        return environment;
+    }
+
+    private static string FirstLine(string text, string containing) =>
+        text.Split('\n').FirstOrDefault(l => l.Contains(containing, StringComparison.Ordinal))?.Trim() ?? string.Empty;
+}

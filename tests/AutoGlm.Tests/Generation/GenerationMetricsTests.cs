@@ -1,0 +1,72 @@
+using System.Diagnostics.Metrics;
+using AutoGlm.Generation;
+
+namespace AutoGlm.Tests.Generation;
+
+public sealed class GenerationMetricsTests
+{
+    private sealed record Measurement(string Instrument, double Value, string? TokenType);
+
+    [Fact]
+    public async Task Scheduler_WithMeter_RecordsLatencyUsageBatchSizeAndGauges()
+    {
+        using var meter = new Meter(GenerationMetrics.MeterName);
+        var measurements = new List<Measurement>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? type = null;
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == "gen_ai.token.type")
+                {
+                    type = (string?)tag.Value;
+                }
+            }
+
+            lock (measurements)
+            {
+                measurements.Add(new Measurement(instrument.Name, value, type));
+            }
+        }
+
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Add(instrument, value, tags));
+        listener.Start();
+
+        var decoder = new FakeBatchDecoder();
+        await using (var scheduler = new BatchScheduler(decoder, new FakeTextDecoder(), new BatchSchedulerOptions { Meter = meter }))
+        {
+            var options = GenerationOptions.Greedy with { IgnoreEos = true };
+            await Task.WhenAll(
+                scheduler.GenerateAsync([1, 2, 3, 4, 5], options with { MaxNewTokens = 4 }),
+                scheduler.GenerateAsync([6, 7, 8, 9, 10, 11, 12], options with { MaxNewTokens = 6 })).WaitAsync(TimeSpan.FromSeconds(10));
+            listener.RecordObservableInstruments();
+        }
+
+        Measurement[] all;
+        lock (measurements)
+        {
+            all = [.. measurements];
+        }
+
+        double[] Values(string name, string? type = null) => all.Where(m => m.Instrument == name && m.TokenType == type).Select(m => m.Value).Order().ToArray();
+        Assert.Equal([5.0, 7.0], Values("gen_ai.client.token.usage", "input"));
+        Assert.Equal([4.0, 6.0], Values("gen_ai.client.token.usage", "output"));
+        Assert.Equal(2, Values("gen_ai.server.time_to_first_token").Length);
+        Assert.Equal(2, Values("gen_ai.server.request.duration").Length);
+        Assert.Equal(2, Values("gen_ai.server.time_per_output_token").Length);
+
+        // Every token after a request's first comes from a decode step: (4 - 1) + (6 - 1) rows in all.
+        Assert.Equal(8.0, Values("autoglm.batch.size").Sum());
+        Assert.Equal([0.0], Values("autoglm.queue.depth"));
+        Assert.Equal([0.0], Values("autoglm.kv_cache.usage"));
+    }
+}
