@@ -8,6 +8,9 @@ namespace AutoGlm.Benchmarks;
 /// </summary>
 internal static class BenchmarkModels
 {
+    /// <summary>Whether sessions opened directly (the bare loop, the decoder alone) map the weights: as <see cref="GlmModel"/> does by default, so every contender has the same session options.</summary>
+    public static bool MapWeights { get; } = new GlmModelOptions().MemoryMapWeights;
+
     public static string Root { get; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "autoglm", "bench-models");
 
     /// <summary>The folder of the <paramref name="preset"/> model at <paramref name="precision"/>, built (seed 1) if missing.</summary>

@@ -9,7 +9,7 @@ namespace AutoGlm.Benchmarks;
 /// Each operation first restores the row from a pristine copy (the sampler works in place), in every method alike.
 /// </summary>
 [MemoryDiagnoser]
-public class SamplerBenchmarks
+public class SamplerVocabularyBenchmarks
 {
     private float[] _pristine = [];
     private float[] _logits = [];
