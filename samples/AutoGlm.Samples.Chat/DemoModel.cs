@@ -34,10 +34,7 @@ internal static class DemoModel
             Directory.Delete(staging, recursive: true);
         }
 
-        string checkpoint = Path.Combine(staging, "checkpoint");
-        await RandomCheckpoint.WriteAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 1 }, checkpoint, cancellationToken);
-        await GlmModelBuilder.BuildAsync(checkpoint, Path.Combine(staging, "model"), cancellationToken: cancellationToken);
-        Directory.Delete(checkpoint, recursive: true);
+        await GlmModelBuilder.BuildRandomAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 1 }, Path.Combine(staging, "model"), cancellationToken: cancellationToken);
         Directory.CreateDirectory(Path.GetDirectoryName(cacheFolder)!);
         try
         {

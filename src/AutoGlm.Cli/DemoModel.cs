@@ -43,10 +43,7 @@ internal static class DemoModel
             Directory.Delete(staging, recursive: true);
         }
 
-        string checkpoint = Path.Combine(staging, "checkpoint");
-        await RandomCheckpoint.WriteAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 1 }, checkpoint, cancellationToken).ConfigureAwait(false);
-        await GlmModelBuilder.BuildAsync(checkpoint, Path.Combine(staging, "model"), cancellationToken: cancellationToken).ConfigureAwait(false);
-        Directory.Delete(checkpoint, recursive: true);
+        await GlmModelBuilder.BuildRandomAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 1 }, Path.Combine(staging, "model"), cancellationToken: cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(Path.GetDirectoryName(CacheFolder)!);
         try
         {

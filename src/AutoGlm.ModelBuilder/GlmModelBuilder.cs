@@ -40,6 +40,38 @@ public static class GlmModelBuilder
         return Task.Run(() => Build(checkpointDirectory, outputDirectory, options, progress, cancellationToken), cancellationToken);
     }
 
+    /// <summary>
+    /// Writes a random-weight checkpoint (see <see cref="RandomCheckpoint"/>) into a temporary folder, converts it into a
+    /// model folder at <paramref name="outputDirectory"/>, and deletes the checkpoint: a runnable model in one call,
+    /// for tests, benchmarks and demos.
+    /// </summary>
+    /// <param name="checkpointOptions">Preset, architecture, seed and overrides of the random checkpoint.</param>
+    /// <param name="outputDirectory">Folder to create; it must not exist or be empty.</param>
+    /// <param name="options">Precision and quantisation options; null for float32.</param>
+    /// <param name="cancellationToken">Cancels the work; partial output is deleted.</param>
+    /// <returns>A task that completes when the model folder is in place.</returns>
+    /// <exception cref="ArgumentException">A checkpoint or build option is invalid (unknown preset, bad override).</exception>
+    /// <exception cref="IOException">The output folder exists and is not empty, or cannot be written.</exception>
+    /// <exception cref="OperationCanceledException">The work was cancelled.</exception>
+    public static async Task BuildRandomAsync(RandomCheckpointOptions checkpointOptions, string outputDirectory, ModelBuildOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(checkpointOptions);
+        ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        string checkpoint = Path.Combine(Path.GetTempPath(), "autoglm-random-checkpoint-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await RandomCheckpoint.WriteAsync(checkpointOptions, checkpoint, cancellationToken).ConfigureAwait(false);
+            await BuildAsync(checkpoint, outputDirectory, options, progress: null, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Directory.Exists(checkpoint))
+            {
+                Directory.Delete(checkpoint, recursive: true);
+            }
+        }
+    }
+
     internal static void Build(string checkpointDirectory, string outputDirectory, ModelBuildOptions options, IProgress<ModelBuildProgress>? progress, CancellationToken cancellationToken)
     {
         string target = Path.GetFullPath(outputDirectory);

@@ -8,11 +8,9 @@ public sealed class TinyModelFixture : IDisposable
     public TinyModelFixture()
     {
         Root = Directory.CreateTempSubdirectory("autoglm-hosting-").FullName;
-        string checkpoint = Path.Combine(Root, "checkpoint");
         ModelPath = Path.Combine(Root, "model-v1");
         SecondModelPath = Path.Combine(Root, "model-v2");
-        RandomCheckpoint.WriteAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 1 }, checkpoint).GetAwaiter().GetResult();
-        GlmModelBuilder.BuildAsync(checkpoint, ModelPath).GetAwaiter().GetResult();
+        GlmModelBuilder.BuildRandomAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 1 }, ModelPath).GetAwaiter().GetResult();
         Directory.CreateDirectory(SecondModelPath);
         foreach (string file in Directory.GetFiles(ModelPath))
         {

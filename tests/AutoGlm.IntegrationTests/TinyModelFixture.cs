@@ -8,10 +8,8 @@ public sealed class TinyModelFixture : IDisposable
     public TinyModelFixture()
     {
         Root = Directory.CreateTempSubdirectory("autoglm-integration-").FullName;
-        string checkpoint = Path.Combine(Root, "checkpoint");
         ModelPath = Path.Combine(Root, "model");
-        RandomCheckpoint.WriteAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 1 }, checkpoint).GetAwaiter().GetResult();
-        GlmModelBuilder.BuildAsync(checkpoint, ModelPath).GetAwaiter().GetResult();
+        GlmModelBuilder.BuildRandomAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 1 }, ModelPath).GetAwaiter().GetResult();
     }
 
     public string Root { get; }

@@ -43,6 +43,22 @@ public sealed class RandomCheckpointTests
     }
 
     [Fact]
+    public async Task BuildRandomAsync_TinyPreset_WritesALoadableModelFolder()
+    {
+        string output = TestModels.NewPath("random-model");
+
+        await GlmModelBuilder.BuildRandomAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 3 }, output);
+
+        foreach (string file in new[] { "model.onnx", "model.onnx.data", "genai_config.json", "tokenizer.json", "tokenizer_config.json", "config.json" })
+        {
+            Assert.True(File.Exists(Path.Combine(output, file)), $"{file} missing");
+        }
+
+        using AutoGlm.Native.OrtSession session = AutoGlm.Native.OrtSession.Create(Path.Combine(output, "model.onnx"));
+        Assert.Contains(session.Inputs, i => i.Name == "past_key_values.1.value");
+    }
+
+    [Fact]
     public void SmallPreset_HasAboutOneHundredMillionParameters()
     {
         GlmConfig c = RandomCheckpoint.ResolveConfig(new RandomCheckpointOptions { Preset = "small" });

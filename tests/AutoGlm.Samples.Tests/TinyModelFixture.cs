@@ -13,10 +13,8 @@ public sealed class TinyModelFixture : IDisposable
     public TinyModelFixture()
     {
         Root = Directory.CreateTempSubdirectory("autoglm-samples-").FullName;
-        string checkpoint = Path.Combine(Root, "checkpoint");
         ModelPath = Path.Combine(Root, "model");
-        RandomCheckpoint.WriteAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 1 }, checkpoint).GetAwaiter().GetResult();
-        GlmModelBuilder.BuildAsync(checkpoint, ModelPath).GetAwaiter().GetResult();
+        GlmModelBuilder.BuildRandomAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 1 }, ModelPath).GetAwaiter().GetResult();
         _sample = new Lazy<SampleFactory>(() => new SampleFactory(ModelPath));
     }
 
