@@ -3,11 +3,11 @@ using System.Diagnostics;
 namespace AutoGlm.IntegrationTests;
 
 [Collection(TinyModelCollection.Name)]
-public sealed class CliChatTests
+public sealed class CliTests
 {
     private readonly TinyModelFixture _fixture;
 
-    public CliChatTests(TinyModelFixture fixture)
+    public CliTests(TinyModelFixture fixture)
     {
         _fixture = fixture;
     }
@@ -39,6 +39,36 @@ public sealed class CliChatTests
         Assert.Equal(1, exitCode);
         Assert.Equal($"autoglm: The model folder '{missing}' does not exist. Build one with 'autoglm build --from CHECKPOINT --out {missing}' (or 'autoglm random' for a test model).", errors.Trim().Split('\n')[^1]);
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_Json_ReportsTheLoadedRuntimeAndWhyGpuProvidersAreUnavailable()
+    {
+        (int exitCode, string output, string errors) = await RunCliAsync(["doctor", "--json"], "");
+
+        Assert.True(exitCode == 0, errors);
+        using var report = System.Text.Json.JsonDocument.Parse(output);
+        System.Text.Json.JsonElement root = report.RootElement;
+        Assert.Equal("1.30.0", root.GetProperty("onnxruntime_version").GetString());
+        Assert.EndsWith("libonnxruntime.so.1", root.GetProperty("onnxruntime_path").GetString(), StringComparison.Ordinal);
+        System.Text.Json.JsonElement[] providers = [.. root.GetProperty("providers").EnumerateArray()];
+        Assert.Equal(["CPU", "CUDA", "DirectML"], providers.Select(p => p.GetProperty("name").GetString()));
+        Assert.True(providers[0].GetProperty("available").GetBoolean());
+        if (!providers[1].GetProperty("available").GetBoolean())
+        {
+            Assert.Contains("libonnxruntime_providers_cuda.so", providers[1].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(Environment.ProcessorCount, root.GetProperty("logical_cores").GetInt32());
+    }
+
+    [Fact]
+    public async Task UnknownCommand_ExitsWithTwoAndNamesIt()
+    {
+        (int exitCode, _, string errors) = await RunCliAsync(["frobnicate"], "");
+
+        Assert.Equal(2, exitCode);
+        Assert.Equal("autoglm: unknown command 'frobnicate'. Run 'autoglm --help' for the list.", errors.Trim());
     }
 
     private static async Task<(int ExitCode, string Output, string Errors)> RunCliAsync(string[] arguments, string input)
