@@ -62,6 +62,36 @@ public sealed class OnnxBatchDecoderTests
         Assert.Equal(0, allocated);
     }
 
+    [Fact]
+    public void Step_KvMemory_FollowsTokensHeldNotCapacityReserved()
+    {
+        GlmModelInfo info = ModelFolder.Read(_fixture.ModelPath);
+        using OrtSession session = OrtSession.Create(Path.Combine(_fixture.ModelPath, "model.onnx"));
+        using var decoder = new OnnxBatchDecoder(session, info, 2, info.ContextLength, lengthGranularity: 16);
+        long bytesPerRowPosition = info.KvBytesPerToken;
+        float[] logits = new float[info.VocabularySize];
+
+        // Reserve the whole context, hold 5 tokens (+1 spare): one row of one 16-position block.
+        decoder.AllocateSlot(0, info.ContextLength);
+        int[] prompt = [5, 17, 300, 42, 9];
+        decoder.Step([new DecoderRow(0, 0, prompt.Length)], prompt, logits, CancellationToken.None);
+        Assert.Equal(1 * 16 * bytesPerRowPosition, decoder.KvBytesAllocated);
+
+        // A second slot adds a row; 200 more tokens grow both rows to 208 positions, keeping what slot 0 holds.
+        int[] longPrompt = Enumerable.Range(0, 200).Select(i => 3 + (i % 300)).ToArray();
+        decoder.AllocateSlot(1, 240);
+        Assert.Equal(2 * 16 * bytesPerRowPosition, decoder.KvBytesAllocated);
+        decoder.Step([new DecoderRow(1, 0, longPrompt.Length)], longPrompt, logits, CancellationToken.None);
+        Assert.Equal(2 * 208 * bytesPerRowPosition, decoder.KvBytesAllocated);
+        AssertClose(PlainLogits(session, info, longPrompt), logits);
+        decoder.Step([new DecoderRow(0, prompt.Length, 1)], [77], logits, CancellationToken.None);
+        AssertClose(PlainLogits(session, info, [.. prompt, 77]), logits);
+
+        decoder.FreeSlot(0);
+        decoder.FreeSlot(1);
+        Assert.Equal(0, decoder.KvBytesAllocated);
+    }
+
     internal static float[] PlainLogits(OrtSession session, GlmModelInfo info, int[] tokens)
     {
         int n = tokens.Length;

@@ -16,11 +16,15 @@ namespace AutoGlm.Generation;
 /// full row length, so the tensors of a decode batch keep their shapes from step to step and are reused:
 /// steady-state decoding allocates no managed memory.
 /// </para>
+/// <para>
+/// KV memory follows the tokens held, not the capacity reserved: rows grow 256 positions at a time when the
+/// longest sequence needs them (copying what is held), and everything is released when no slot is in use.
+/// </para>
 /// <para>Not thread-safe: the scheduler loop is the only caller; the cancellation token may fire from any thread.</para>
 /// </remarks>
 internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
 {
-    private const int LengthGranularity = 256;
+    private readonly int _lengthGranularity;
 
     private readonly OrtSession _session;
     private readonly KvCacheStorage _storage;
@@ -40,8 +44,15 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     private CancellationTokenRegistration _registration;
     private int _storageGeneration;
 
-    public OnnxBatchDecoder(OrtSession session, GlmModelInfo info, int maxBatchSize, int maxSequenceLength)
+    /// <param name="session">The decoder graph's session.</param>
+    /// <param name="info">The model's sizes.</param>
+    /// <param name="maxBatchSize">Slots.</param>
+    /// <param name="maxSequenceLength">Positions one sequence may use (capped at the model's context).</param>
+    /// <param name="lengthGranularity">Positions a row grows by at a time (tests use small steps to exercise growth).</param>
+    public OnnxBatchDecoder(OrtSession session, GlmModelInfo info, int maxBatchSize, int maxSequenceLength, int lengthGranularity = 256)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(lengthGranularity);
+        _lengthGranularity = lengthGranularity;
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(info);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatchSize);
@@ -89,12 +100,11 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _slotCapacity[slot] = tokenCapacity;
         _slotLength[slot] = 0;
 
-        // One spare position per row: a filler row writes just past a slot's real tokens.
-        int needed = RoundUp(tokenCapacity + 1);
+        // Rows are made now; row length grows in Step with the tokens actually held, not the capacity reserved.
         int rows = Math.Min(MaxBatchSize, Math.Max(_storage.Rows, NextPowerOfTwo(slot + 1)));
-        if (rows > _storage.Rows || needed > _storage.Length)
+        if (rows > _storage.Rows)
         {
-            _storage.EnsureCapacity(rows, Math.Max(needed, _storage.Length));
+            _storage.EnsureCapacity(rows, Math.Max(_storage.Length, RoundUp(1)));
             InvalidateBatches();
         }
     }
@@ -123,14 +133,24 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
 
         int first = int.MaxValue;
         int last = -1;
+        int longest = 0;
         foreach (DecoderRow row in rows)
         {
             CheckRow(row);
+            longest = Math.Max(longest, row.PastLength + row.TokenCount);
             if (row.TokenCount == 1)
             {
                 first = Math.Min(first, row.Slot);
                 last = Math.Max(last, row.Slot);
             }
+        }
+
+        // One spare position per row (a filler row writes just past a slot's real tokens), within the context.
+        int needed = Math.Min(longest + 1, MaxSequenceLength);
+        if (needed > _storage.Length)
+        {
+            _storage.EnsureCapacity(_storage.Rows, RoundUp(needed));
+            InvalidateBatches();
         }
 
         if (last >= 0)
@@ -362,7 +382,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     }
 
     // The mask's width is the storage's row length, and the graph's rotary tables end at the context length.
-    private int RoundUp(int length) => Math.Min(((length + LengthGranularity - 1) / LengthGranularity) * LengthGranularity, MaxSequenceLength);
+    private int RoundUp(int length) => Math.Min(((length + _lengthGranularity - 1) / _lengthGranularity) * _lengthGranularity, MaxSequenceLength);
 
     private static int NextPowerOfTwo(int value)
     {
