@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using AutoGlm.Execution;
 using AutoGlm.Generation;
 using AutoGlm.Models;

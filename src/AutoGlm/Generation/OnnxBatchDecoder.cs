@@ -40,9 +40,10 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     private readonly int[] _pastIndices;
     private readonly int[] _presentIndices;
     private readonly int _logitsIndex;
+    private readonly int[] _inputIndices;
+    private readonly int[] _outputIndices;
     private CancellationToken _registeredToken;
     private CancellationTokenRegistration _registration;
-    private int _storageGeneration;
 
     /// <param name="session">The decoder graph's session.</param>
     /// <param name="info">The model's sizes.</param>
@@ -80,6 +81,9 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             _presentIndices[2 * layer] = RequireOutput($"present.{layer}.key");
             _presentIndices[(2 * layer) + 1] = RequireOutput($"present.{layer}.value");
         }
+
+        _inputIndices = BuildInputIndices();
+        _outputIndices = [_logitsIndex, .. _presentIndices];
     }
 
     public int MaxBatchSize { get; }
@@ -257,7 +261,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     {
         try
         {
-            _session.Run(_runOptions, InputIndices, inputs, OutputIndices, outputs);
+            _session.Run(_runOptions, _inputIndices, inputs, _outputIndices, outputs);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -290,13 +294,6 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
 
         return (inputs.ToArray(), outputs);
     }
-
-    private int[] InputIndices => _inputIndices ??= BuildInputIndices();
-
-    private int[] OutputIndices => _outputIndices ??= [_logitsIndex, .. _presentIndices];
-
-    private int[]? _inputIndices;
-    private int[]? _outputIndices;
 
     private int[] BuildInputIndices()
     {
@@ -347,7 +344,6 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         }
 
         _batches.Clear();
-        _storageGeneration++;
     }
 
     private void WatchCancellation(CancellationToken cancellationToken)
