@@ -1,32 +1,34 @@
 using System.Numerics.Tensors;
 using AutoGlm.Models;
-using AutoGlm.Native;
+using AutoGlm.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace AutoGlm.Benchmarks;
 
 /// <summary>
 /// The baseline: a hand-written greedy loop straight on an ONNX Runtime session, one sequence, with the KV
 /// cache managed by hand (one <c>[1, kv_heads, length, head_dim]</c> buffer per layer and kind, bound as both
-/// past input and present output, as docs/model-contract.md describes). No scheduler, no slots, no sampler,
-/// no detokenisation — what AutoGlm's batch-1 decode is measured against.
+/// past input and present output through one I/O binding, as docs/model-contract.md describes). No scheduler, no
+/// slots, no sampler, no detokenisation — what AutoGlm's batch-1 decode is measured against.
 /// </summary>
 internal sealed class BareOrtLoop : IDisposable
 {
     private readonly OrtSession _session;
+    private readonly GlmModelInfo _info;
     private readonly int _vocabulary;
-    private readonly int[] _inputIndices;
-    private readonly int[] _outputIndices;
     private readonly OrtValue[] _kv;
     private readonly OrtValue _keep;
+    private readonly long[] _keepShape;
+    private readonly RunOptions _runOptions = new();
 
-    // The decode step's tensors, created once: shapes never change from step to step.
+    // The decode step's tensors and binding, created once: shapes never change from step to step.
     private readonly long[] _decodeIds = new long[1];
     private readonly long[] _decodePositions = new long[1];
     private readonly long[] _decodeMask;
     private readonly float[] _logits;
-    private readonly OrtValue[] _decodeInputs;
-    private readonly OrtValue?[] _outputs;
+    private readonly OrtValue _logitsValue;
     private readonly OrtValue[] _decodeOwned;
+    private readonly OrtIoBinding _decodeBinding;
 
     /// <param name="session">A session on the model, opened with AutoGlm's session options.</param>
     /// <param name="info">The model's description.</param>
@@ -34,52 +36,28 @@ internal sealed class BareOrtLoop : IDisposable
     public BareOrtLoop(OrtSession session, GlmModelInfo info, int length)
     {
         _session = session;
+        _info = info;
         _vocabulary = info.VocabularySize;
-        var inputs = new List<int> { session.IndexOfInput("input_ids"), session.IndexOfInput("attention_mask") };
-        int positions = session.IndexOfInput("position_ids");
-        int keep = session.IndexOfInput("num_logits_to_keep");
-        HasPositions = positions >= 0;
-        HasKeep = keep >= 0;
-        if (HasPositions)
-        {
-            inputs.Add(positions);
-        }
-
-        if (HasKeep)
-        {
-            inputs.Add(keep);
-        }
-
-        var outputs = new List<int> { session.IndexOfOutput("logits") };
         _kv = new OrtValue[2 * info.LayerCount];
         long[] shape = [1, info.KeyValueHeadCount, length, info.HeadSize];
-        TensorElementType kvType = info.KvCacheIsFloat16 ? TensorElementType.Float16 : TensorElementType.Float;
-        for (int layer = 0; layer < info.LayerCount; layer++)
+        var kvType = info.KvCacheIsFloat16 ? Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16 : Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float;
+        for (int i = 0; i < _kv.Length; i++)
         {
-            inputs.Add(session.IndexOfInput($"past_key_values.{layer}.key"));
-            inputs.Add(session.IndexOfInput($"past_key_values.{layer}.value"));
-            outputs.Add(session.IndexOfOutput($"present.{layer}.key"));
-            outputs.Add(session.IndexOfOutput($"present.{layer}.value"));
-            _kv[2 * layer] = OrtValue.Allocate(kvType, shape);
-            _kv[(2 * layer) + 1] = OrtValue.Allocate(kvType, shape);
+            _kv[i] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, kvType, shape);
         }
 
-        _inputIndices = [.. inputs];
-        _outputIndices = [.. outputs];
-        _keep = OrtValue.CreateTensor<long>(new long[] { 1 }, []);
+        int keepIndex = session.IndexOfInput("num_logits_to_keep");
+        _keepShape = keepIndex >= 0 && session.Inputs[keepIndex].Shape.Length == 1 ? [1] : [];
+        _keep = OrtValue.CreateTensorValueFromMemory(new long[] { 1 }, _keepShape);
         _logits = new float[_vocabulary];
-        _outputs = [OrtValue.CreateTensor<float>(_logits, [1, 1, _vocabulary]), .. _kv];
+        _logitsValue = OrtValue.CreateTensorValueFromMemory(_logits, [1, 1, _vocabulary]);
         _decodeMask = new long[length];
-        OrtValue ids = OrtValue.CreateTensor<long>(_decodeIds, [1, 1]);
-        OrtValue mask = OrtValue.CreateTensor<long>(_decodeMask, [1, length]);
-        OrtValue position = OrtValue.CreateTensor<long>(_decodePositions, [1, 1]);
+        OrtValue ids = OrtValue.CreateTensorValueFromMemory(_decodeIds, [1, 1]);
+        OrtValue mask = OrtValue.CreateTensorValueFromMemory(_decodeMask, [1, length]);
+        OrtValue position = OrtValue.CreateTensorValueFromMemory(_decodePositions, [1, 1]);
         _decodeOwned = [ids, mask, position];
-        _decodeInputs = Bind(ids, mask, position);
+        _decodeBinding = Bind(ids, mask, position);
     }
-
-    private bool HasPositions { get; }
-
-    private bool HasKeep { get; }
 
     /// <summary>Reads <paramref name="prompt"/> into an empty cache; returns the greedy next token.</summary>
     public int Prefill(ReadOnlySpan<int> prompt)
@@ -95,10 +73,11 @@ internal sealed class BareOrtLoop : IDisposable
             mask[i] = 1;
         }
 
-        using OrtValue idsValue = OrtValue.CreateTensor<long>(ids, [1, count]);
-        using OrtValue maskValue = OrtValue.CreateTensor<long>(mask, [1, count]);
-        using OrtValue positionValue = OrtValue.CreateTensor<long>(positions, [1, count]);
-        _session.Run(null, _inputIndices, Bind(idsValue, maskValue, positionValue), _outputIndices, _outputs);
+        using OrtValue idsValue = OrtValue.CreateTensorValueFromMemory(ids, [1, count]);
+        using OrtValue maskValue = OrtValue.CreateTensorValueFromMemory(mask, [1, count]);
+        using OrtValue positionValue = OrtValue.CreateTensorValueFromMemory(positions, [1, count]);
+        using OrtIoBinding binding = Bind(idsValue, maskValue, positionValue);
+        _session.Run(binding, _runOptions);
 
         // The decode mask starts with the prompt's positions.
         _decodeMask.AsSpan().Clear();
@@ -112,7 +91,7 @@ internal sealed class BareOrtLoop : IDisposable
         _decodeIds[0] = token;
         _decodePositions[0] = pastLength;
         _decodeMask[pastLength] = 1;
-        _session.Run(null, _inputIndices, _decodeInputs, _outputIndices, _outputs);
+        _session.Run(_decodeBinding, _runOptions);
         return TensorPrimitives.IndexOfMax<float>(_logits);
     }
 
@@ -121,6 +100,7 @@ internal sealed class BareOrtLoop : IDisposable
 
     public void Dispose()
     {
+        _decodeBinding.Dispose();
         foreach (OrtValue value in _kv)
         {
             value.Dispose();
@@ -131,24 +111,35 @@ internal sealed class BareOrtLoop : IDisposable
             value.Dispose();
         }
 
-        _outputs[0]!.Dispose();
+        _logitsValue.Dispose();
         _keep.Dispose();
+        _runOptions.Dispose();
     }
 
-    private OrtValue[] Bind(OrtValue ids, OrtValue mask, OrtValue positions)
+    private OrtIoBinding Bind(OrtValue ids, OrtValue mask, OrtValue positions)
     {
-        var inputs = new List<OrtValue>(_inputIndices.Length) { ids, mask };
-        if (HasPositions)
+        OrtIoBinding binding = _session.CreateIoBinding();
+        binding.BindInput("input_ids", ids);
+        binding.BindInput("attention_mask", mask);
+        if (_session.IndexOfInput("position_ids") >= 0)
         {
-            inputs.Add(positions);
+            binding.BindInput("position_ids", positions);
         }
 
-        if (HasKeep)
+        if (_session.IndexOfInput("num_logits_to_keep") >= 0)
         {
-            inputs.Add(_keep);
+            binding.BindInput("num_logits_to_keep", _keep);
         }
 
-        inputs.AddRange(_kv);
-        return [.. inputs];
+        binding.BindOutput("logits", _logitsValue);
+        for (int layer = 0; layer < _info.LayerCount; layer++)
+        {
+            binding.BindInput($"past_key_values.{layer}.key", _kv[2 * layer]);
+            binding.BindInput($"past_key_values.{layer}.value", _kv[(2 * layer) + 1]);
+            binding.BindOutput($"present.{layer}.key", _kv[2 * layer]);
+            binding.BindOutput($"present.{layer}.value", _kv[(2 * layer) + 1]);
+        }
+
+        return binding;
     }
 }

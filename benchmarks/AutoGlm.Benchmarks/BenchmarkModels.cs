@@ -9,7 +9,7 @@ namespace AutoGlm.Benchmarks;
 internal static class BenchmarkModels
 {
     /// <summary>Whether sessions opened directly (the bare loop, the decoder alone) map the weights: as <see cref="GlmModel"/> does by default, so every contender has the same session options.</summary>
-    public static bool MapWeights { get; } = new GlmModelOptions().MemoryMapWeights;
+    public static WeightLoading WeightLoading { get; } = new GlmModelOptions().WeightLoading;
 
     public static string Root { get; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "autoglm", "bench-models");
 

@@ -149,7 +149,7 @@ public class DecodeStepBenchmarks
     private GlmModelInfo Open()
     {
         GlmModelInfo info = ModelFolder.Read(BenchmarkModels.Ensure("small", Precision));
-        _session = ModelSession.Open(info, ExecutionProvider.Cpu, intraOpThreads: 0, mapWeights: BenchmarkModels.MapWeights, logger: null);
+        _session = ModelSession.Open(info, ExecutionProvider.Cpu, intraOpThreads: 0, weightLoading: BenchmarkModels.WeightLoading, logger: null);
         return info;
     }
 }

@@ -34,7 +34,7 @@ public class GenerationBenchmarks
     public void SetupBare()
     {
         GlmModelInfo info = ModelFolder.Read(BenchmarkModels.Ensure("small", Precision));
-        _session = ModelSession.Open(info, ExecutionProvider.Cpu, intraOpThreads: 0, mapWeights: BenchmarkModels.MapWeights, logger: null);
+        _session = ModelSession.Open(info, ExecutionProvider.Cpu, intraOpThreads: 0, weightLoading: BenchmarkModels.WeightLoading, logger: null);
         _bare = new BareOrtLoop(_session.Session, info, KvLength);
         _prompt = BenchmarkPrompts.Create(info.VocabularySize, PromptLength, 0);
     }

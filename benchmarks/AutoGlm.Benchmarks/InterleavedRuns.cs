@@ -75,9 +75,9 @@ internal static class InterleavedRuns
     private static List<(string, List<double>)> Decode(string folder)
     {
         GlmModelInfo info = ModelFolder.Read(folder);
-        using ModelSession bareSession = ModelSession.Open(info, ExecutionProvider.Cpu, 0, BenchmarkModels.MapWeights, null);
-        using ModelSession oneSession = ModelSession.Open(info, ExecutionProvider.Cpu, 0, BenchmarkModels.MapWeights, null);
-        using ModelSession eightSession = ModelSession.Open(info, ExecutionProvider.Cpu, 0, BenchmarkModels.MapWeights, null);
+        using ModelSession bareSession = ModelSession.Open(info, ExecutionProvider.Cpu, 0, BenchmarkModels.WeightLoading, null);
+        using ModelSession oneSession = ModelSession.Open(info, ExecutionProvider.Cpu, 0, BenchmarkModels.WeightLoading, null);
+        using ModelSession eightSession = ModelSession.Open(info, ExecutionProvider.Cpu, 0, BenchmarkModels.WeightLoading, null);
         using var bare = new BareOrtLoop(bareSession.Session, info, KvLength);
         using var one = new OnnxBatchDecoder(oneSession.Session, info, 1, KvLength - 1);
         using var eight = new OnnxBatchDecoder(eightSession.Session, info, Batch, KvLength - 1);

@@ -21,15 +21,15 @@ public class LoadBenchmarks
     [GlobalSetup]
     public void Setup() => _folder = BenchmarkModels.Ensure("small", Precision);
 
-    [Benchmark(Baseline = true, Description = "memory-mapped weights")]
-    public long MemoryMapped() => Load(true);
+    [Benchmark(Baseline = true, Description = "WeightLoading.Packed")]
+    public long Packed() => Load(WeightLoading.Packed);
 
-    [Benchmark(Description = "weights read into memory")]
-    public long ReadIntoMemory() => Load(false);
+    [Benchmark(Description = "WeightLoading.Mapped")]
+    public long Mapped() => Load(WeightLoading.Mapped);
 
-    private long Load(bool map)
+    private long Load(WeightLoading weightLoading)
     {
-        using GlmModel model = GlmModel.Load(_folder, new GlmModelOptions { MemoryMapWeights = map, WarmUp = false, MaxBatchSize = 1 });
+        using GlmModel model = GlmModel.Load(_folder, new GlmModelOptions { WeightLoading = weightLoading, WarmUp = false, MaxBatchSize = 1 });
         return model.MaxSequenceLength;
     }
 }

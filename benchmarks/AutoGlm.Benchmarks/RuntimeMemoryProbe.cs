@@ -111,7 +111,7 @@ internal static class RuntimeMemoryProbe
     private static double DecoderBytesPerToken(string folder)
     {
         GlmModelInfo info = ModelFolder.Read(folder);
-        using ModelSession session = ModelSession.Open(info, ExecutionProvider.Cpu, 0, BenchmarkModels.MapWeights, null);
+        using ModelSession session = ModelSession.Open(info, ExecutionProvider.Cpu, 0, BenchmarkModels.WeightLoading, null);
         using var decoder = new OnnxBatchDecoder(session.Session, info, 1, 255);
         var sampler = new Sampler(info.VocabularySize);
         var logits = new float[info.VocabularySize];

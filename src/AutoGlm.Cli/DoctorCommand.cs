@@ -40,6 +40,7 @@ internal static class DoctorCommand
         }
 
         ExecutionProviderSelection auto = OnnxRuntimeInfo.Resolve(ExecutionProvider.Auto);
+        IReadOnlyList<CudaCheckResult> cuda = CudaEnvironmentCheck.Run(new CudaProbe(), Path.GetDirectoryName(path) ?? ".", compiledIn);
         bool usable = providers.Any(p => p.Reason is null);
 
         if (json)
@@ -48,10 +49,10 @@ internal static class DoctorCommand
             {
                 ["onnxruntime_version"] = version,
                 ["onnxruntime_path"] = path,
-                ["onnxruntime_api_version"] = OnnxRuntimeInfo.ApiVersion,
                 ["compiled_in_providers"] = compiledIn,
                 ["providers"] = providers.Select(p => new Dictionary<string, object?> { ["name"] = p.Name, ["available"] = p.Reason is null, ["reason"] = p.Reason }).ToArray(),
                 ["auto_selects"] = auto.Selected.Name,
+                ["cuda_checks"] = cuda.Select(c => new Dictionary<string, object?> { ["name"] = c.Name, ["ok"] = c.Ok, ["detail"] = c.Detail, ["fix"] = c.Fix }).ToArray(),
                 ["cpu"] = cpu,
                 ["cpu_features"] = features,
                 ["logical_cores"] = Environment.ProcessorCount,
@@ -63,7 +64,7 @@ internal static class DoctorCommand
             return usable ? 0 : 1;
         }
 
-        Console.Out.WriteLine($"ONNX Runtime  {version} (C API {OnnxRuntimeInfo.ApiVersion})");
+        Console.Out.WriteLine($"ONNX Runtime  {version}");
         Console.Out.WriteLine($"  loaded from {path}");
         Console.Out.WriteLine($"  built with  {string.Join(", ", compiledIn)}");
         Console.Out.WriteLine("Execution providers");
@@ -73,6 +74,12 @@ internal static class DoctorCommand
         }
 
         Console.Out.WriteLine($"  Auto      selects {auto.Selected.Name}");
+        Console.Out.WriteLine("CUDA environment");
+        foreach (CudaCheckResult check in cuda)
+        {
+            Console.Out.WriteLine(check.Ok ? $"  ok    {check.Name}: {check.Detail}" : $"  FAIL  {check.Name}: {check.Detail} — fix: {check.Fix}");
+        }
+
         Console.Out.WriteLine("Machine");
         Console.Out.WriteLine($"  CPU       {cpu}");
         Console.Out.WriteLine($"  SIMD      {(features.Length == 0 ? "none detected" : string.Join(" ", features))}");

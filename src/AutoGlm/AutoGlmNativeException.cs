@@ -16,6 +16,16 @@ public sealed class AutoGlmNativeException : AutoGlmException
         ErrorCode = errorCode;
     }
 
+    /// <summary>Creates the exception from an ONNX Runtime error code and message, keeping the original exception.</summary>
+    /// <param name="errorCode">ONNX Runtime's error code.</param>
+    /// <param name="message">The message, including what AutoGlm was doing when the error occurred.</param>
+    /// <param name="innerException">ONNX Runtime's own exception.</param>
+    public AutoGlmNativeException(OnnxRuntimeErrorCode errorCode, string message, Exception? innerException)
+        : base(message, innerException)
+    {
+        ErrorCode = errorCode;
+    }
+
     /// <summary>ONNX Runtime's error code.</summary>
     public OnnxRuntimeErrorCode ErrorCode { get; }
 }

@@ -1,7 +1,7 @@
 using AutoGlm.Execution;
 using AutoGlm.Generation;
 using AutoGlm.Models;
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 using AutoGlm.Tokenization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -45,8 +45,8 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
     /// <summary>The execution provider in use, and why others were rejected.</summary>
     public ExecutionProviderSelection ExecutionProvider => _session.Provider;
 
-    /// <summary>Whether the weights are read through a memory map.</summary>
-    public bool WeightsAreMemoryMapped => _session.WeightsAreMapped;
+    /// <summary>How the weights were loaded (<see cref="GlmModelOptions.WeightLoading"/>).</summary>
+    public WeightLoading WeightLoading => _session.WeightLoading;
 
     /// <summary>The most positions (prompt + generated tokens) one request may use.</summary>
     public int MaxSequenceLength => _decoder.MaxSequenceLength;
@@ -98,7 +98,7 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
         }
 
         Tokenizer tokenizer = Tokenizer.Load(info.FolderPath);
-        ModelSession session = ModelSession.Open(info, options.ExecutionProvider, options.IntraOpThreads, options.MemoryMapWeights, logger);
+        ModelSession session = ModelSession.Open(info, options.ExecutionProvider, options.IntraOpThreads, options.WeightLoading, logger);
         OnnxBatchDecoder? decoder = null;
         try
         {

@@ -29,13 +29,11 @@ public sealed record GlmModelOptions
     public int PrefillChunkTokens { get; init; } = 256;
 
     /// <summary>
-    /// Whether AutoGlm memory-maps the weights file and hands the mapping to ONNX Runtime (true), or leaves the file to
-    /// ONNX Runtime (false, the default). Measured on the <c>small</c> preset (benchmarks/results/LoadMemory.md): ONNX
-    /// Runtime still copies (pre-packs) the weights it uses from a handed-over mapping, so the mapped path loaded
-    /// slower and stayed larger (fp32: 3.5 s and 989 MiB resident vs 2.0 s and 414 MiB); its own reading of the
-    /// 64 KiB-aligned external data keeps far less resident.
+    /// How the weights reach ONNX Runtime's kernels: <see cref="AutoGlm.WeightLoading.Packed"/> (the default, fastest
+    /// decoding) or <see cref="AutoGlm.WeightLoading.Mapped"/> (near-instant load, pages shared between processes, slower
+    /// fp32/fp16 decoding; refused for int4). Measured trade-offs: benchmarks/results/WeightLoading.md.
     /// </summary>
-    public bool MemoryMapWeights { get; init; }
+    public WeightLoading WeightLoading { get; init; } = WeightLoading.Packed;
 
     /// <summary>Whether <see cref="GlmModel.Load"/> runs one short generation so the first request does not pay for warm-up.</summary>
     public bool WarmUp { get; init; } = true;
@@ -58,6 +56,11 @@ public sealed record GlmModelOptions
     {
         ArgumentNullException.ThrowIfNull(ExecutionProvider);
         ArgumentNullException.ThrowIfNull(TimeProvider);
+        if (!Enum.IsDefined(WeightLoading))
+        {
+            throw new ArgumentOutOfRangeException(nameof(WeightLoading), WeightLoading, $"WeightLoading must be Packed or Mapped, not {(int)WeightLoading}.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(IntraOpThreads, nameof(IntraOpThreads));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBatchSize, nameof(MaxBatchSize));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatchSize, 256, nameof(MaxBatchSize));

@@ -120,7 +120,7 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
             ["AutoGlm:KvBudgetTokens"] = "4096",
             ["AutoGlm:QueueCapacity"] = "10",
             ["AutoGlm:PrefillChunkTokens"] = "128",
-            ["AutoGlm:MemoryMapWeights"] = "true",
+            ["AutoGlm:WeightLoading"] = "Mapped",
             ["AutoGlm:WarmUp"] = "false",
             ["AutoGlm:NativeLibraryPath"] = _otherFolder,
             ["AutoGlm:LoadOnStartup"] = "false",
@@ -140,7 +140,7 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
         Assert.Equal("glm-edge-test", o.ModelId);
         Assert.Equal("cuda:1", o.ExecutionProvider);
         Assert.Equal((2, 4, 1024, 4096, 10, 128), (o.IntraOpThreads, o.MaxBatchSize, o.MaxSequenceLength, o.KvBudgetTokens, o.QueueCapacity, o.PrefillChunkTokens));
-        Assert.True(o.MemoryMapWeights);
+        Assert.Equal(WeightLoading.Mapped, o.WeightLoading);
         Assert.False(o.WarmUp);
         Assert.False(o.LoadOnStartup);
         Assert.Equal(_otherFolder, o.NativeLibraryPath);
@@ -153,7 +153,7 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
         Assert.Equal("glm-edge-test", provider.GetRequiredService<GlmModelHost>().ModelId);
         GlmModelOptions model = o.ToModelOptions(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         Assert.Equal("CUDA:1", model.ExecutionProvider.ToString());
-        Assert.Equal((2, 4, 1024, 4096, 10, 128, true, false), (model.IntraOpThreads, model.MaxBatchSize, model.MaxSequenceLength, model.KvBudgetTokens, model.QueueCapacity, model.PrefillChunkTokens, model.MemoryMapWeights, model.WarmUp));
+        Assert.Equal((2, 4, 1024, 4096, 10, 128, true, false), (model.IntraOpThreads, model.MaxBatchSize, model.MaxSequenceLength, model.KvBudgetTokens, model.QueueCapacity, model.PrefillChunkTokens, model.WeightLoading == WeightLoading.Mapped, model.WarmUp));
     }
 
     [Fact]
@@ -188,7 +188,7 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
         var o = new AutoGlmOptions();
 
         Assert.Equal(("cpu", 0, 8, 64, 256), (o.ExecutionProvider, o.IntraOpThreads, o.MaxBatchSize, o.QueueCapacity, o.PrefillChunkTokens));
-        Assert.Equal((false, true, true), (o.MemoryMapWeights, o.WarmUp, o.LoadOnStartup));
+        Assert.Equal((WeightLoading.Packed, true, true), (o.WeightLoading, o.WarmUp, o.LoadOnStartup));
         Assert.Null(o.KeepAlive);
         Assert.Equal(TimeSpan.FromSeconds(30), o.DrainTimeout);
         Assert.Equal(0.8, o.DegradedQueueFraction);

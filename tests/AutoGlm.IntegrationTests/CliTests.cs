@@ -49,14 +49,14 @@ public sealed class CliTests
         Assert.True(exitCode == 0, errors);
         using var report = System.Text.Json.JsonDocument.Parse(output);
         System.Text.Json.JsonElement root = report.RootElement;
-        Assert.Equal("1.30.0", root.GetProperty("onnxruntime_version").GetString());
-        Assert.EndsWith("libonnxruntime.so.1", root.GetProperty("onnxruntime_path").GetString(), StringComparison.Ordinal);
+        Assert.Equal("1.31.0", root.GetProperty("onnxruntime_version").GetString());
+        Assert.EndsWith(Path.Combine("native", "libonnxruntime.so"), root.GetProperty("onnxruntime_path").GetString(), StringComparison.Ordinal);
         System.Text.Json.JsonElement[] providers = [.. root.GetProperty("providers").EnumerateArray()];
         Assert.Equal(["CPU", "CUDA", "DirectML"], providers.Select(p => p.GetProperty("name").GetString()));
         Assert.True(providers[0].GetProperty("available").GetBoolean());
         if (!providers[1].GetProperty("available").GetBoolean())
         {
-            Assert.Contains("libonnxruntime_providers_cuda.so", providers[1].GetProperty("reason").GetString(), StringComparison.Ordinal);
+            Assert.Contains("AutoGlm.Cuda", providers[1].GetProperty("reason").GetString(), StringComparison.Ordinal);
         }
 
         Assert.Equal(Environment.ProcessorCount, root.GetProperty("logical_cores").GetInt32());

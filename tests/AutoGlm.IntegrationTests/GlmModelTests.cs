@@ -1,5 +1,5 @@
 using AutoGlm.Generation;
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 
 namespace AutoGlm.IntegrationTests;
 
@@ -15,12 +15,12 @@ public sealed class GlmModelTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task GenerateAsync_Greedy_MatchesFullRecomputeWithoutKvCache(bool memoryMapWeights)
+    [InlineData(WeightLoading.Packed)]
+    [InlineData(WeightLoading.Mapped)]
+    public async Task GenerateAsync_Greedy_MatchesFullRecomputeWithoutKvCache(WeightLoading weightLoading)
     {
-        await using GlmModel model = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MemoryMapWeights = memoryMapWeights });
-        Assert.Equal(memoryMapWeights, model.WeightsAreMemoryMapped);
+        await using GlmModel model = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { WeightLoading = weightLoading });
+        Assert.Equal(weightLoading, model.WeightLoading);
         IReadOnlyList<int> prompt = model.Tokenizer.Encode("Hello, world! 你好");
 
         GenerationResult result = await model.GenerateAsync(prompt, s_greedy);
@@ -200,7 +200,7 @@ public sealed class GlmModelTests
                 ["input_ids"] = HostTensor.Create(tokens.Select(t => (long)t).ToArray(), 1, n),
                 ["attention_mask"] = HostTensor.Create(Enumerable.Repeat(1L, n).ToArray(), 1, n),
                 ["position_ids"] = HostTensor.Create(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), 1, n),
-                ["num_logits_to_keep"] = HostTensor.Create(new long[] { 1 }),
+                ["num_logits_to_keep"] = HostTensor.Create(new long[] { 1 }, 1),
             };
             for (int layer = 0; layer < layers; layer++)
             {

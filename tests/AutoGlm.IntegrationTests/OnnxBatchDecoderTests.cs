@@ -1,6 +1,6 @@
 using AutoGlm.Generation;
 using AutoGlm.Models;
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 
 namespace AutoGlm.IntegrationTests;
 
@@ -100,7 +100,7 @@ public sealed class OnnxBatchDecoderTests
             ["input_ids"] = HostTensor.Create(tokens.Select(t => (long)t).ToArray(), 1, n),
             ["attention_mask"] = HostTensor.Create(Enumerable.Repeat(1L, n).ToArray(), 1, n),
             ["position_ids"] = HostTensor.Create(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), 1, n),
-            ["num_logits_to_keep"] = HostTensor.Create(new long[] { 1 }),
+            ["num_logits_to_keep"] = HostTensor.Create(new long[] { 1 }, 1),
         };
         for (int layer = 0; layer < info.LayerCount; layer++)
         {

@@ -10,7 +10,7 @@ public sealed class GlmModelBuilderTests
     public void Build_TinyCheckpoint_WritesTheModelFolder()
     {
         string model = TestModels.Model(new ModelSpec(GlmArchitecture.Glm));
-        string[] files = ["config.json", "genai_config.json", "generation_config.json", "model.onnx", "model.onnx.data", "tokenizer.json", "tokenizer_config.json"];
+        string[] files = ["autoglm_config.json", "config.json", "genai_config.json", "generation_config.json", "model.onnx", "model.onnx.data", "tokenizer.json", "tokenizer_config.json"];
         Assert.Equal(files, Directory.GetFiles(model).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         using JsonDocument genai = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "genai_config.json")));
         JsonElement decoder = genai.RootElement.GetProperty("model").GetProperty("decoder");
@@ -20,6 +20,29 @@ public sealed class GlmModelBuilderTests
         Assert.Equal(64, genai.RootElement.GetProperty("model").GetProperty("context_length").GetInt32());
         Assert.Equal([1010, 1017, 1019], genai.RootElement.GetProperty("model").GetProperty("eos_token_id").EnumerateArray().Select(e => e.GetInt32()));
         Assert.Equal(0, new FileInfo(Path.Combine(model, "model.onnx.data")).Length % 4);
+
+        // Only keys ONNX Runtime GenAI 0.18 accepts: a model.type it knows, no num_logits_to_keep input key (it feeds
+        // that input by name itself), no extra top-level section. AutoGlm's own metadata sits in autoglm_config.json.
+        Assert.Equal("decoder", genai.RootElement.GetProperty("model").GetProperty("type").GetString());
+        Assert.False(decoder.GetProperty("inputs").TryGetProperty("num_logits_to_keep", out _));
+        Assert.Equal(["model", "search"], genai.RootElement.EnumerateObject().Select(p => p.Name));
+        using JsonDocument own = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "autoglm_config.json")));
+        Assert.Equal("glm", own.RootElement.GetProperty("architecture").GetString());
+        Assert.Equal("fp32", own.RootElement.GetProperty("precision").GetString());
+        Assert.Equal("float32", own.RootElement.GetProperty("kv_cache_type").GetString());
+    }
+
+    [Theory]
+    [InlineData(GlmArchitecture.Glm, "decoder")]
+    [InlineData(GlmArchitecture.Glm4, "decoder")]
+    [InlineData(GlmArchitecture.ChatGlm, "chatglm")]
+    public void Build_GenAiModelType_IsOneOnnxRuntimeGenAIAccepts(GlmArchitecture arch, string expected)
+    {
+        string model = TestModels.Model(new ModelSpec(arch));
+        using JsonDocument genai = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "genai_config.json")));
+        Assert.Equal(expected, genai.RootElement.GetProperty("model").GetProperty("type").GetString());
+        using var runner = new OrtDecoderRunner(model);
+        Assert.Equal([1L], runner.Session.Inputs.Single(i => i.Name == "num_logits_to_keep").Shape);
     }
 
     [Fact]
@@ -29,19 +52,19 @@ public sealed class GlmModelBuilderTests
         Assert.Equal(
             ["input_ids", "attention_mask", "position_ids", "past_key_values.0.key", "past_key_values.0.value", "past_key_values.1.key", "past_key_values.1.value", "num_logits_to_keep"],
             runner.Session.Inputs.Select(i => i.Name));
-        Native.OrtNodeInfo past = runner.Session.Inputs[3];
+        Runtime.OrtNodeInfo past = runner.Session.Inputs[3];
         Assert.Equal([-1L, 2, -1, 32], past.Shape);
         Assert.Equal(["batch_size", "", "past_sequence_length", ""], past.SymbolicDims);
         Assert.Equal(["logits", "present.0.key", "present.0.value", "present.1.key", "present.1.value"], runner.Session.Outputs.Select(o => o.Name));
-        Assert.Equal(Native.TensorElementType.Float, runner.Session.Outputs[0].ElementType);
+        Assert.Equal(Runtime.TensorElementType.Float, runner.Session.Outputs[0].ElementType);
     }
 
     [Fact]
     public void Build_Fp16_DeclaresHalfKvAndFloatLogits()
     {
         using var runner = new OrtDecoderRunner(TestModels.Model(new ModelSpec(GlmArchitecture.Glm, Precision: ModelPrecision.Fp16)));
-        Assert.Equal(Native.TensorElementType.Float16, runner.KvType);
-        Assert.Equal(Native.TensorElementType.Float, runner.Session.Outputs[0].ElementType);
+        Assert.Equal(Runtime.TensorElementType.Float16, runner.KvType);
+        Assert.Equal(Runtime.TensorElementType.Float, runner.Session.Outputs[0].ElementType);
     }
 
     [Fact]

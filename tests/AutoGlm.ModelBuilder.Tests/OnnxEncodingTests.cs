@@ -1,5 +1,5 @@
 using AutoGlm.ModelBuilder.Onnx;
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 
 namespace AutoGlm.ModelBuilder.Tests;
 

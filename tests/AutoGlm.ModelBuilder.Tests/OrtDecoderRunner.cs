@@ -1,4 +1,4 @@
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 
 namespace AutoGlm.ModelBuilder.Tests;
 
@@ -77,7 +77,7 @@ internal sealed class OrtDecoderRunner : IDisposable
             ["input_ids"] = HostTensor.Create(ids, rows, s),
             ["attention_mask"] = HostTensor.Create(mask, rows, total),
             ["position_ids"] = HostTensor.Create(positions, rows, s),
-            ["num_logits_to_keep"] = HostTensor.Create(new[] { keep }),
+            ["num_logits_to_keep"] = HostTensor.Create(new[] { keep }, 1),
         };
         for (int i = 0; i < Layers; i++)
         {

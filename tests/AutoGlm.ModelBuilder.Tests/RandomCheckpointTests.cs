@@ -54,7 +54,7 @@ public sealed class RandomCheckpointTests
             Assert.True(File.Exists(Path.Combine(output, file)), $"{file} missing");
         }
 
-        using AutoGlm.Native.OrtSession session = AutoGlm.Native.OrtSession.Create(Path.Combine(output, "model.onnx"));
+        using AutoGlm.Runtime.OrtSession session = AutoGlm.Runtime.OrtSession.Create(Path.Combine(output, "model.onnx"));
         Assert.Contains(session.Inputs, i => i.Name == "past_key_values.1.value");
     }
 

@@ -1,4 +1,5 @@
-using AutoGlm.Native;
+using AutoGlm.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace AutoGlm.ModelBuilder.Tests;
 
@@ -20,7 +21,7 @@ public sealed class SharedKvBufferTests
         int vocab = reference.VocabSize;
         long[] kvShape = [2, runner.KvHeads, MaxLength, runner.HeadDim];
         float[][] buffers = Enumerable.Range(0, 2 * layers).Select(_ => new float[2 * runner.KvHeads * MaxLength * runner.HeadDim]).ToArray();
-        OrtValue[] kvValues = buffers.Select(b => OrtValue.CreateTensor<float>(b, kvShape)).ToArray();
+        OrtValue[] kvValues = buffers.Select(b => OrtValue.CreateTensorValueFromMemory(b, kvShape)).ToArray();
         try
         {
             long[][] prompts = [[5, 300, 17], [900, 42, 7, 511, 2, 3, 4, 8]];
@@ -52,13 +53,15 @@ public sealed class SharedKvBufferTests
                 var inputNames = new List<string> { "input_ids", "attention_mask", "position_ids", "num_logits_to_keep" };
                 var inputs = new List<OrtValue>
                 {
-                    OrtValue.CreateTensor<long>(ids, [2, s]),
-                    OrtValue.CreateTensor<long>(mask, [2, total]),
-                    OrtValue.CreateTensor<long>(positions, [2, s]),
-                    OrtValue.CreateTensor<long>(new long[] { 0 }, []),
+                    OrtValue.CreateTensorValueFromMemory(ids, [2, s]),
+                    OrtValue.CreateTensorValueFromMemory(mask, [2, total]),
+                    OrtValue.CreateTensorValueFromMemory(positions, [2, s]),
+                    OrtValue.CreateTensorValueFromMemory(new long[] { 0 }, [1]),
                 };
                 var outputNames = new List<string> { "logits" };
-                var outputs = new List<OrtValue?> { null };
+                float[] logits = new float[2 * s * vocab];
+                using OrtValue logitsValue = OrtValue.CreateTensorValueFromMemory(logits, [2, s, vocab]);
+                var outputs = new List<OrtValue> { logitsValue };
                 for (int i = 0; i < layers; i++)
                 {
                     inputNames.Add($"past_key_values.{i}.key");
@@ -71,16 +74,28 @@ public sealed class SharedKvBufferTests
                     outputs.Add(kvValues[(2 * i) + 1]);
                 }
 
-                OrtValue?[] outputArray = outputs.ToArray();
-                session.Run(null, inputNames.Select(session.IndexOfInput).ToArray(), inputs.ToArray(), outputNames.Select(session.IndexOfOutput).ToArray(), outputArray);
-                using OrtValue logitsValue = outputArray[0]!;
-                float[] logits = logitsValue.GetTensorData<float>().ToArray();
+                using (OrtIoBinding binding = session.CreateIoBinding())
+                using (var runOptions = new RunOptions())
+                {
+                    for (int i = 0; i < inputNames.Count; i++)
+                    {
+                        binding.BindInput(inputNames[i], inputs[i]);
+                    }
+
+                    for (int i = 0; i < outputNames.Count; i++)
+                    {
+                        binding.BindOutput(outputNames[i], outputs[i]);
+                    }
+
+                    session.Run(binding, runOptions);
+                }
+
                 foreach (OrtValue input in inputs.Take(4))
                 {
                     input.Dispose();
                 }
 
-                Assert.Equal(kvShape, outputArray[1]!.GetShape());
+                Assert.Equal(kvShape, kvValues[0].GetTensorTypeAndShape().Shape);
                 long[] next = new long[2];
                 for (int b = 0; b < 2; b++)
                 {

@@ -3,8 +3,9 @@ using System.Text.RegularExpressions;
 namespace AutoGlm.Samples.Tests;
 
 /// <summary>
-/// Runs <c>build/pack-smoke.sh</c>: the packages, added with <c>dotnet add package</c> to a fresh console app,
-/// build a tiny model and generate text. Skips (with the reason) where dotnet, bash or the package sources are missing.
+/// Runs <c>build/pack-smoke.sh</c>: a fresh console app gets only <c>dotnet add package AutoGlm</c> and the README's
+/// "Use from code" snippet verbatim, and streams text from a tiny model — no environment variable, MSBuild property or npm.
+/// Skips (with the reason) where dotnet, bash or the package sources are missing.
 /// </summary>
 public sealed partial class PackageSmokeTests
 {
@@ -14,7 +15,7 @@ public sealed partial class PackageSmokeTests
     [Trait("Category", "Packaging")]
     public async Task PackSmoke_FreshConsoleApp_GeneratesTextFromThePackages()
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "build/pack-smoke.sh takes the ONNX Runtime library from the Linux build cache.");
+        Skip.If(OperatingSystem.IsWindows(), "build/pack-smoke.sh is a bash script.");
         Skip.IfNot(ExternalProcess.IsOnPath("dotnet") && ExternalProcess.IsOnPath("bash"), "dotnet and bash must be on the PATH to pack and build a consumer app.");
         string? root = FindRepositoryRoot();
         Skip.If(root is null, "the repository (AutoGlm.sln) is not above the test output folder.");
@@ -38,9 +39,8 @@ public sealed partial class PackageSmokeTests
             Assert.True(run.ExitCode == 0, $"pack-smoke.sh exited with {run.ExitCode}:\n{run.Output}\n{run.Error}");
             string[] lines = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal("pack-smoke: ok", lines[^1]);
-            Match generated = GeneratedLine().Match(lines[^2]);
-            Assert.True(generated.Success, $"unexpected output line: {lines[^2]}");
-            Assert.InRange(int.Parse(generated.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 1, 8);
+            Assert.Matches(GeneratedLine(), lines[^2]);
+            Assert.DoesNotContain("AUTOGLM_ONNXRUNTIME_PATH", log, StringComparison.Ordinal);
         }
         finally
         {
@@ -48,7 +48,7 @@ public sealed partial class PackageSmokeTests
         }
     }
 
-    [GeneratedRegex(@"^generated (\d+) tokens \((length|stop)\): ")]
+    [GeneratedRegex(@"^generated: \S")]
     private static partial Regex GeneratedLine();
 
     private static string? FindRepositoryRoot()

@@ -6,7 +6,7 @@ using AutoGlm.ModelBuilder.Checkpoints;
 using AutoGlm.ModelBuilder.Onnx;
 using AutoGlm.ModelBuilder.Quantization;
 using AutoGlm.ModelBuilder.Safetensors;
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 
 namespace AutoGlm.ModelBuilder.Graph;
 
@@ -121,7 +121,8 @@ internal sealed class GlmGraphBuilder
             _model.Inputs.Add(new OnnxValueInfo($"past_key_values.{i}.value", _activationType, ["batch_size", c.NumKvHeads, "past_sequence_length", c.HeadDim]));
         }
 
-        _model.Inputs.Add(new OnnxValueInfo("num_logits_to_keep", TensorElementType.Int64, []));
+        // Shape [1], as ONNX Runtime GenAI feeds it (a scalar made its Slice fail: "Starts must be a 1-D array").
+        _model.Inputs.Add(new OnnxValueInfo("num_logits_to_keep", TensorElementType.Int64, [1]));
         _model.Outputs.Add(new OnnxValueInfo("logits", TensorElementType.Float, ["batch_size", "logits_sequence_length", c.VocabSize]));
         for (int i = 0; i < c.NumLayers; i++)
         {
@@ -147,8 +148,7 @@ internal sealed class GlmGraphBuilder
         string finalNorm = RmsNorm(hidden, WriteVector("model.norm.weight", _names.FinalNorm, c.HiddenSize), "/model/norm");
 
         // Keep the last num_logits_to_keep positions (0 keeps all) before the vocabulary projection.
-        string negated = Node("Neg", ["num_logits_to_keep"], "/model/keep/Neg");
-        string starts = Node("Unsqueeze", [negated, Constant("/model/keep/axes0", [0L])], "/model/keep/Unsqueeze");
+        string starts = Node("Neg", ["num_logits_to_keep"], "/model/keep/Neg");
         string kept = Node("Slice", [finalNorm, starts, Constant("/model/keep/ends", [long.MaxValue]), Constant("/model/keep/axes", [1L])], "/model/keep/Slice");
         string lmHeadSource = c.TieWordEmbeddings ? _names.Embedding : _names.LmHead;
         LinearWeight lmHead = WriteLinear("lm_head", [lmHeadSource], c.HiddenSize, quantize: !IsInt4 || _options.QuantizeLmHead);

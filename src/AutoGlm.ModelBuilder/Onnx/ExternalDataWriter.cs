@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 
 namespace AutoGlm.ModelBuilder.Onnx;
 

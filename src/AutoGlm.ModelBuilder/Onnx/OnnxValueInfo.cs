@@ -1,4 +1,4 @@
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 
 namespace AutoGlm.ModelBuilder.Onnx;
 

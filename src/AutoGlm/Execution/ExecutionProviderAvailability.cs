@@ -1,4 +1,5 @@
-using AutoGlm.Native;
+using AutoGlm.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace AutoGlm.Execution;
 
@@ -18,7 +19,7 @@ internal static class ExecutionProviderAvailability
     public static string CudaProviderLibrary => OperatingSystem.IsWindows() ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so";
 
     /// <summary>Appends <paramref name="provider"/> to <paramref name="options"/> and returns null, or returns why it is unavailable.</summary>
-    public static string? TryAppend(ExecutionProvider provider, OrtSessionOptions options)
+    public static string? TryAppend(ExecutionProvider provider, SessionOptions options)
     {
         switch (provider)
         {
@@ -36,25 +37,27 @@ internal static class ExecutionProviderAvailability
     /// <summary>Why the provider cannot run here without touching any session, or null when it may (CPU always may).</summary>
     public static string? Probe(ExecutionProvider provider)
     {
-        using var options = new OrtSessionOptions();
+        _ = OrtRuntime.Instance;
+        using var options = new SessionOptions();
         return TryAppend(provider, options);
     }
 
-    private static string? TryAppendCuda(CudaExecutionProvider cuda, OrtSessionOptions options)
+    private static string? TryAppendCuda(CudaExecutionProvider cuda, SessionOptions options)
     {
         OrtRuntime runtime = OrtRuntime.Instance;
         string ortFolder = Path.GetDirectoryName(Path.GetFullPath(runtime.LoadedFrom)) ?? ".";
-        if (!OnnxRuntimeInfo.GetAvailableProviders().Contains(CudaProviderName))
+        if (!runtime.AvailableProviders.Contains(CudaProviderName))
         {
-            return $"the ONNX Runtime library at '{runtime.LoadedFrom}' (version {runtime.Version}) was built without CUDA support. " +
-                   "Install a GPU build of ONNX Runtime (NuGet Microsoft.ML.OnnxRuntime.Gpu) and point AutoGlm at it.";
+            return $"the ONNX Runtime library at '{runtime.LoadedFrom}' (version {runtime.Version}) is the CPU build. " +
+                   "Swap the NuGet package AutoGlm for AutoGlm.Cuda (it brings ONNX Runtime's CUDA build, Microsoft.ML.OnnxRuntime.Gpu), " +
+                   "and install CUDA 12.x and cuDNN 9 on the machine.";
         }
 
         string providerLibrary = Path.Combine(ortFolder, CudaProviderLibrary);
         if (!File.Exists(providerLibrary))
         {
             return $"{CudaProviderLibrary} is missing (looked in '{ortFolder}', next to the ONNX Runtime library). " +
-                   $"Install the GPU build of ONNX Runtime {runtime.Version} (NuGet Microsoft.ML.OnnxRuntime.Gpu.Linux / .Windows), which ships it, " +
+                   $"Reference the NuGet package AutoGlm.Cuda (ONNX Runtime {runtime.Version}'s GPU build ships it), " +
                    "plus CUDA 12.x and cuDNN 9 with their libraries on the loader path (LD_LIBRARY_PATH or PATH).";
         }
 
@@ -64,17 +67,19 @@ internal static class ExecutionProviderAvailability
         };
         try
         {
-            options.AppendCuda(providerOptions);
+            using var cudaOptions = new OrtCUDAProviderOptions();
+            cudaOptions.UpdateOptions(providerOptions);
+            options.AppendExecutionProvider_CUDA(cudaOptions);
             return null;
         }
-        catch (AutoGlmNativeException ex)
+        catch (OnnxRuntimeException ex)
         {
-            return $"ONNX Runtime could not start CUDA device {cuda.DeviceId}: {ex.Message} " +
+            return $"ONNX Runtime could not start CUDA device {cuda.DeviceId}: {OrtErrors.Read(ex).Message} " +
                    "Check that an NVIDIA driver, CUDA 12.x and cuDNN 9 are installed and that the device exists (nvidia-smi).";
         }
     }
 
-    private static string? TryAppendDirectML(DirectMLExecutionProvider dml, OrtSessionOptions options)
+    private static string? TryAppendDirectML(DirectMLExecutionProvider dml, SessionOptions options)
     {
         if (!OperatingSystem.IsWindows())
         {
@@ -82,7 +87,7 @@ internal static class ExecutionProviderAvailability
                    "Use ExecutionProvider.Cpu or ExecutionProvider.Cuda here.";
         }
 
-        if (!OnnxRuntimeInfo.GetAvailableProviders().Contains(DirectMLProviderName))
+        if (!OrtRuntime.Instance.AvailableProviders.Contains(DirectMLProviderName))
         {
             return $"the ONNX Runtime library at '{OrtRuntime.Instance.LoadedFrom}' was built without DirectML. Reference the NuGet package Microsoft.ML.OnnxRuntime.DirectML instead of Microsoft.ML.OnnxRuntime.";
         }
@@ -90,17 +95,14 @@ internal static class ExecutionProviderAvailability
         try
         {
             // DirectML cannot run with memory patterns or parallel execution.
-            options.DisableMemoryPattern();
-            options.SetSequentialExecution();
-            options.AppendExecutionProvider("DML", new Dictionary<string, string>
-            {
-                ["device_id"] = dml.AdapterIndex.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
+            options.EnableMemoryPattern = false;
+            options.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL;
+            options.AppendExecutionProvider_DML(dml.AdapterIndex);
             return null;
         }
-        catch (AutoGlmNativeException ex)
+        catch (OnnxRuntimeException ex)
         {
-            return $"ONNX Runtime could not start DirectML on adapter {dml.AdapterIndex}: {ex.Message} Check that the adapter exists and supports DirectX 12.";
+            return $"ONNX Runtime could not start DirectML on adapter {dml.AdapterIndex}: {OrtErrors.Read(ex).Message} Check that the adapter exists and supports DirectX 12.";
         }
     }
 }

@@ -1,4 +1,4 @@
-using AutoGlm.Native;
+using Microsoft.ML.OnnxRuntime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -27,7 +27,7 @@ internal sealed partial class ExecutionProviderSelector
     public static IReadOnlyList<ExecutionProvider> AutoOrder { get; } = [ExecutionProvider.Cuda(), ExecutionProvider.DirectML(), ExecutionProvider.Cpu];
 
     /// <summary>A selector that appends to real ONNX Runtime session options.</summary>
-    public static ExecutionProviderSelector For(OrtSessionOptions options, ILogger? logger = null)
+    public static ExecutionProviderSelector For(SessionOptions options, ILogger? logger = null)
         => new(provider => ExecutionProviderAvailability.TryAppend(provider, options), logger);
 
     /// <summary>Applies <paramref name="requested"/>.</summary>

@@ -1,4 +1,4 @@
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 
 namespace AutoGlm.Execution;
 
@@ -19,16 +19,12 @@ public static class OnnxRuntimeInfo
     public static void SetNativeLibraryPath(string? path) => OrtRuntime.Configure(path);
 
     /// <summary>Loads the library if needed.</summary>
-    /// <exception cref="OnnxRuntimeLoadException">It is missing, unloadable or older than 1.18; the message lists every path tried.</exception>
+    /// <exception cref="OnnxRuntimeLoadException">It is missing or unloadable; the message lists every path tried and the fix.</exception>
     public static void EnsureLoaded() => _ = OrtRuntime.Instance;
 
-    /// <summary>The library's version, e.g. <c>1.30.0</c>.</summary>
+    /// <summary>The library's version, e.g. <c>1.31.0</c>.</summary>
     /// <exception cref="OnnxRuntimeLoadException">The library cannot be loaded.</exception>
     public static string Version => OrtRuntime.Instance.Version;
-
-    /// <summary>The C API version in use.</summary>
-    /// <exception cref="OnnxRuntimeLoadException">The library cannot be loaded.</exception>
-    public static int ApiVersion => (int)OrtRuntime.Instance.Api.ApiVersion;
 
     /// <summary>The path (or search name) the library was loaded from.</summary>
     /// <exception cref="OnnxRuntimeLoadException">The library cannot be loaded.</exception>
@@ -39,27 +35,7 @@ public static class OnnxRuntimeInfo
     /// A provider listed here may still be unusable when its own libraries or drivers are missing; see <see cref="GetUnavailableReason"/>.
     /// </summary>
     /// <exception cref="OnnxRuntimeLoadException">The library cannot be loaded.</exception>
-    public static unsafe IReadOnlyList<string> GetAvailableProviders()
-    {
-        OrtApi api = OrtRuntime.Instance.Api;
-        byte** names;
-        int count;
-        api.ThrowIfFailed(api.GetAvailableProviders(&names, &count), "listing available execution providers");
-        try
-        {
-            var result = new string[count];
-            for (int i = 0; i < count; i++)
-            {
-                result[i] = System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)names[i]) ?? string.Empty;
-            }
-
-            return result;
-        }
-        finally
-        {
-            api.ThrowIfFailed(api.ReleaseAvailableProviders(names, count), "releasing the provider list");
-        }
-    }
+    public static IReadOnlyList<string> GetAvailableProviders() => OrtRuntime.Instance.AvailableProviders;
 
     /// <summary>Why <paramref name="provider"/> cannot run on this machine, or null when it can. For <see cref="ExecutionProvider.Auto"/>, null (it always falls back to the CPU).</summary>
     /// <exception cref="OnnxRuntimeLoadException">The library cannot be loaded.</exception>
@@ -74,7 +50,8 @@ public static class OnnxRuntimeInfo
     public static ExecutionProviderSelection Resolve(ExecutionProvider provider)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        using var options = new OrtSessionOptions();
+        _ = OrtRuntime.Instance;
+        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions();
         return ExecutionProviderSelector.For(options).Select(provider);
     }
 }

@@ -1,5 +1,6 @@
 using AutoGlm.Models;
-using AutoGlm.Native;
+using AutoGlm.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace AutoGlm.Generation;
 
@@ -32,16 +33,12 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     private readonly int[] _slotCapacity;
     private readonly int[] _slotLength;
     private readonly Dictionary<long, DecodeBatch> _batches = [];
-    private readonly OrtRunOptions _runOptions = new();
-    private readonly int _inputIdsIndex;
-    private readonly int _maskIndex;
+    private readonly RunOptions _runOptions = new();
+    private readonly long[] _logitsToKeepShape;
     private readonly int _positionIndex;
     private readonly int _logitsToKeepIndex;
     private readonly int[] _pastIndices;
     private readonly int[] _presentIndices;
-    private readonly int _logitsIndex;
-    private readonly int[] _inputIndices;
-    private readonly int[] _outputIndices;
     private CancellationToken _registeredToken;
     private CancellationTokenRegistration _registration;
 
@@ -67,11 +64,13 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _slotLength = new int[maxBatchSize];
         _storage = new KvCacheStorage(info.LayerCount, info.KeyValueHeadCount, info.HeadSize, info.KvCacheIsFloat16 ? TensorElementType.Float16 : TensorElementType.Float);
 
-        _inputIdsIndex = RequireInput("input_ids");
-        _maskIndex = RequireInput("attention_mask");
+        _ = RequireInput("input_ids");
+        _ = RequireInput("attention_mask");
         _positionIndex = session.IndexOfInput("position_ids");
         _logitsToKeepIndex = session.IndexOfInput("num_logits_to_keep");
-        _logitsIndex = RequireOutput("logits");
+        // ONNX Runtime GenAI feeds num_logits_to_keep as shape [1]; folders built before it could load them declare a scalar.
+        _logitsToKeepShape = _logitsToKeepIndex >= 0 && session.Inputs[_logitsToKeepIndex].Shape.Length == 1 ? [1] : [];
+        _ = RequireOutput("logits");
         _pastIndices = new int[2 * _layers];
         _presentIndices = new int[2 * _layers];
         for (int layer = 0; layer < _layers; layer++)
@@ -82,8 +81,6 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             _presentIndices[(2 * layer) + 1] = RequireOutput($"present.{layer}.value");
         }
 
-        _inputIndices = BuildInputIndices();
-        _outputIndices = [_logitsIndex, .. _presentIndices];
     }
 
     public int MaxBatchSize { get; }
@@ -218,7 +215,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             offset += row.TokenCount;
         }
 
-        Run(batch.Inputs, batch.Outputs, cancellationToken);
+        Run(batch.Binding, cancellationToken);
 
         for (int i = 0; i < rows.Length; i++)
         {
@@ -247,69 +244,62 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         FillMask(mask, row.PastLength + tokens.Length);
         float[] rowLogits = new float[VocabularySize];
         KvCacheView kv = _storage.GetView(row.Slot, 1);
-        using OrtValue ids = OrtValue.CreateTensor<long>(inputIds, [1, tokens.Length]);
-        using OrtValue maskValue = OrtValue.CreateTensor<long>(mask, [1, width]);
-        using OrtValue positionValue = OrtValue.CreateTensor<long>(positions, [1, tokens.Length]);
-        using OrtValue keep = OrtValue.CreateTensor<long>(new long[] { 1 }, []);
-        using OrtValue logitsValue = OrtValue.CreateTensor<float>(rowLogits, [1, 1, VocabularySize]);
-        (OrtValue[] inputs, OrtValue?[] outputs) = Bind(ids, maskValue, positionValue, keep, logitsValue, kv);
-        Run(inputs, outputs, cancellationToken);
+        using OrtValue ids = OrtValue.CreateTensorValueFromMemory(inputIds, [1, tokens.Length]);
+        using OrtValue maskValue = OrtValue.CreateTensorValueFromMemory(mask, [1, width]);
+        using OrtValue positionValue = OrtValue.CreateTensorValueFromMemory(positions, [1, tokens.Length]);
+        using OrtValue keep = OrtValue.CreateTensorValueFromMemory(new long[] { 1 }, _logitsToKeepShape);
+        using OrtValue logitsValue = OrtValue.CreateTensorValueFromMemory(rowLogits, [1, 1, VocabularySize]);
+        using OrtIoBinding binding = Bind(ids, maskValue, positionValue, keep, logitsValue, kv);
+        Run(binding, cancellationToken);
         rowLogits.CopyTo(logits);
     }
 
-    private void Run(OrtValue[] inputs, OrtValue?[] outputs, CancellationToken cancellationToken)
+    private void Run(OrtIoBinding binding, CancellationToken cancellationToken)
     {
         try
         {
-            _session.Run(_runOptions, _inputIndices, inputs, _outputIndices, outputs);
+            _session.Run(binding, _runOptions);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
         {
-            throw new OperationCanceledException("The model step was cancelled.", cancellationToken);
+            throw new OperationCanceledException("The model step was cancelled.", ex, cancellationToken);
         }
     }
 
-    private (OrtValue[] Inputs, OrtValue?[] Outputs) Bind(OrtValue ids, OrtValue mask, OrtValue positions, OrtValue keep, OrtValue logits, KvCacheView kv)
+    private OrtIoBinding Bind(OrtValue ids, OrtValue mask, OrtValue positions, OrtValue keep, OrtValue logits, KvCacheView kv)
     {
-        var inputs = new List<OrtValue> { ids, mask };
-        if (_positionIndex >= 0)
+        OrtIoBinding binding = _session.CreateIoBinding();
+        try
         {
-            inputs.Add(positions);
-        }
+            binding.BindInput("input_ids", ids);
+            binding.BindInput("attention_mask", mask);
+            if (_positionIndex >= 0)
+            {
+                binding.BindInput("position_ids", positions);
+            }
 
-        if (_logitsToKeepIndex >= 0)
+            if (_logitsToKeepIndex >= 0)
+            {
+                binding.BindInput("num_logits_to_keep", keep);
+            }
+
+            binding.BindOutput("logits", logits);
+            for (int layer = 0; layer < _layers; layer++)
+            {
+                // Past and present share one buffer: GroupQueryAttention appends the new position in place.
+                binding.BindInput(_session.Inputs[_pastIndices[2 * layer]].Name, kv.Keys[layer]);
+                binding.BindInput(_session.Inputs[_pastIndices[(2 * layer) + 1]].Name, kv.Values[layer]);
+                binding.BindOutput(_session.Outputs[_presentIndices[2 * layer]].Name, kv.Keys[layer]);
+                binding.BindOutput(_session.Outputs[_presentIndices[(2 * layer) + 1]].Name, kv.Values[layer]);
+            }
+
+            return binding;
+        }
+        catch
         {
-            inputs.Add(keep);
+            binding.Dispose();
+            throw;
         }
-
-        var outputs = new OrtValue?[1 + (2 * _layers)];
-        outputs[0] = logits;
-        for (int layer = 0; layer < _layers; layer++)
-        {
-            inputs.Add(kv.Keys[layer]);
-            inputs.Add(kv.Values[layer]);
-            outputs[1 + (2 * layer)] = kv.Keys[layer];
-            outputs[2 + (2 * layer)] = kv.Values[layer];
-        }
-
-        return (inputs.ToArray(), outputs);
-    }
-
-    private int[] BuildInputIndices()
-    {
-        var indices = new List<int> { _inputIdsIndex, _maskIndex };
-        if (_positionIndex >= 0)
-        {
-            indices.Add(_positionIndex);
-        }
-
-        if (_logitsToKeepIndex >= 0)
-        {
-            indices.Add(_logitsToKeepIndex);
-        }
-
-        indices.AddRange(_pastIndices);
-        return indices.ToArray();
     }
 
     private DecodeBatch GetBatch(int first, int count)
@@ -325,13 +315,13 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         var positions = new long[count];
         var mask = new long[count * width];
         var logits = new float[count * VocabularySize];
-        OrtValue idsValue = OrtValue.CreateTensor<long>(ids, [count, 1]);
-        OrtValue maskValue = OrtValue.CreateTensor<long>(mask, [count, width]);
-        OrtValue positionValue = OrtValue.CreateTensor<long>(positions, [count, 1]);
-        OrtValue keep = OrtValue.CreateTensor<long>(new long[] { 1 }, []);
-        OrtValue logitsValue = OrtValue.CreateTensor<float>(logits, [count, 1, VocabularySize]);
-        (OrtValue[] inputs, OrtValue?[] outputs) = Bind(idsValue, maskValue, positionValue, keep, logitsValue, _storage.GetView(first, count));
-        batch = new DecodeBatch(ids, positions, mask, logits, inputs, outputs, [idsValue, maskValue, positionValue, keep, logitsValue]);
+        OrtValue idsValue = OrtValue.CreateTensorValueFromMemory(ids, [count, 1]);
+        OrtValue maskValue = OrtValue.CreateTensorValueFromMemory(mask, [count, width]);
+        OrtValue positionValue = OrtValue.CreateTensorValueFromMemory(positions, [count, 1]);
+        OrtValue keep = OrtValue.CreateTensorValueFromMemory(new long[] { 1 }, _logitsToKeepShape);
+        OrtValue logitsValue = OrtValue.CreateTensorValueFromMemory(logits, [count, 1, VocabularySize]);
+        OrtIoBinding binding = Bind(idsValue, maskValue, positionValue, keep, logitsValue, _storage.GetView(first, count));
+        batch = new DecodeBatch(ids, positions, mask, logits, binding, [idsValue, maskValue, positionValue, keep, logitsValue]);
         _batches[key] = batch;
         return batch;
     }
@@ -353,8 +343,10 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             _registration.Dispose();
             _registeredToken = cancellationToken;
             _registration = cancellationToken.CanBeCanceled
-                ? cancellationToken.Register(static state => ((OrtRunOptions)state!).Terminate(), _runOptions)
+                ? cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, _runOptions)
                 : default;
+            // A new token starts clean: a termination asked for by the previous one must not stop this one's steps.
+            _runOptions.Terminate = false;
         }
     }
 
@@ -407,19 +399,18 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             : throw new ModelLoadException($"The model '{_session.Source}' has no output '{name}', which the AutoGlm model contract requires. Its outputs are: {string.Join(", ", _session.Outputs.Select(o => o.Name))}. Rebuild it with 'autoglm build'.");
     }
 
-    /// <summary>The reusable tensors of one decode batch shape (first slot, row count).</summary>
+    /// <summary>The reusable tensors of one decode batch shape (first slot, row count), bound once.</summary>
     private sealed class DecodeBatch : IDisposable
     {
         private readonly OrtValue[] _owned;
 
-        public DecodeBatch(long[] inputIds, long[] positionIds, long[] mask, float[] logits, OrtValue[] inputs, OrtValue?[] outputs, OrtValue[] owned)
+        public DecodeBatch(long[] inputIds, long[] positionIds, long[] mask, float[] logits, OrtIoBinding binding, OrtValue[] owned)
         {
             InputIds = inputIds;
             PositionIds = positionIds;
             Mask = mask;
             Logits = logits;
-            Inputs = inputs;
-            Outputs = outputs;
+            Binding = binding;
             _owned = owned;
         }
 
@@ -431,12 +422,11 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
 
         public float[] Logits { get; }
 
-        public OrtValue[] Inputs { get; }
-
-        public OrtValue?[] Outputs { get; }
+        public OrtIoBinding Binding { get; }
 
         public void Dispose()
         {
+            Binding.Dispose();
             foreach (OrtValue value in _owned)
             {
                 value.Dispose();

@@ -9,6 +9,7 @@ namespace AutoGlm.Models;
 internal static class ModelFolder
 {
     public const string GenAiConfigFile = "genai_config.json";
+    public const string AutoGlmConfigFile = "autoglm_config.json";
     public const string GenerationConfigFile = "generation_config.json";
     public const string ModelFile = "model.onnx";
     public const string WeightsFile = "model.onnx.data";
@@ -52,25 +53,52 @@ internal static class ModelFolder
             throw new ModelLoadException($"{genAiPath}: model.decoder.num_attention_heads ({heads}) is not a multiple of num_key_value_heads ({kvHeads}).");
         }
 
-        string modelType = model.TryGetProperty("type", out JsonElement type) && type.ValueKind == JsonValueKind.String ? type.GetString()! : "glm";
         IReadOnlyList<int> eos = model.TryGetProperty("eos_token_id", out JsonElement eosElement) ? Ids(eosElement, genAiPath, "model.eos_token_id", vocab) : [];
 
+        // AutoGlm's own metadata lives in autoglm_config.json (ONNX Runtime GenAI rejects unknown keys in its file);
+        // folders built before that kept it in genai_config.json's "autoglm" section.
+        string metadataPath = Path.Combine(full, AutoGlmConfigFile);
+        using JsonDocument? metadataFile = File.Exists(metadataPath) ? Parse(metadataPath) : null;
+        JsonElement metadata = default;
+        string metadataField = string.Empty;
+        if (metadataFile is not null && metadataFile.RootElement.ValueKind == JsonValueKind.Object)
+        {
+            metadata = metadataFile.RootElement;
+        }
+        else if (genAi.RootElement.TryGetProperty("autoglm", out JsonElement legacy) && legacy.ValueKind == JsonValueKind.Object)
+        {
+            metadata = legacy;
+            metadataPath = genAiPath;
+            metadataField = "autoglm.";
+        }
+
+        string genAiType = model.TryGetProperty("type", out JsonElement type) && type.ValueKind == JsonValueKind.String ? type.GetString()! : "decoder";
+        string modelType = genAiType is "glm" or "glm4" or "chatglm" ? genAiType : "glm";
         string precision = "fp32";
         bool kvFloat16 = false;
-        if (genAi.RootElement.TryGetProperty("autoglm", out JsonElement autoglm) && autoglm.ValueKind == JsonValueKind.Object)
+        if (metadata.ValueKind == JsonValueKind.Object)
         {
-            if (autoglm.TryGetProperty("precision", out JsonElement p) && p.ValueKind == JsonValueKind.String)
+            if (metadata.TryGetProperty("architecture", out JsonElement arch) && arch.ValueKind == JsonValueKind.String)
+            {
+                modelType = arch.GetString() switch
+                {
+                    "glm" or "glm4" or "chatglm" => arch.GetString()!,
+                    var other => throw new ModelLoadException($"{metadataPath}: {metadataField}architecture is '{other}'; expected 'glm', 'glm4' or 'chatglm'. Rebuild the folder with 'autoglm build'."),
+                };
+            }
+
+            if (metadata.TryGetProperty("precision", out JsonElement p) && p.ValueKind == JsonValueKind.String)
             {
                 precision = p.GetString()!;
             }
 
-            if (autoglm.TryGetProperty("kv_cache_type", out JsonElement kv) && kv.ValueKind == JsonValueKind.String)
+            if (metadata.TryGetProperty("kv_cache_type", out JsonElement kv) && kv.ValueKind == JsonValueKind.String)
             {
                 kvFloat16 = kv.GetString() switch
                 {
                     "float16" => true,
                     "float32" => false,
-                    var other => throw new ModelLoadException($"{genAiPath}: autoglm.kv_cache_type is '{other}'; expected 'float16' or 'float32'."),
+                    var other => throw new ModelLoadException($"{metadataPath}: {metadataField}kv_cache_type is '{other}'; expected 'float16' or 'float32'."),
                 };
             }
         }

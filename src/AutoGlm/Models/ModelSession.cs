@@ -1,24 +1,26 @@
 using AutoGlm.Execution;
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
 
 namespace AutoGlm.Models;
 
 /// <summary>
-/// A model folder opened for inference: its description, its weights (memory-mapped), and an ONNX Runtime
-/// session on the chosen execution provider, checked against the model I/O contract.
+/// A model folder opened for inference: its description and an ONNX Runtime session on the chosen execution provider,
+/// with the weights loaded the way <see cref="WeightLoading"/> asks.
 /// </summary>
-/// <remarks>Thread-safe to read. Disposal releases the session, then the mapped weights.</remarks>
+/// <remarks>Thread-safe to read. Disposal releases the session.</remarks>
 internal sealed class ModelSession : IDisposable
 {
-    private readonly MappedFile? _weights;
+    /// <summary>ONNX Runtime's session config key that keeps weights in their file layout (DESIGN.md decision 5).</summary>
+    public const string DisablePrepackingKey = "session.disable_prepacking";
 
-    private ModelSession(GlmModelInfo info, OrtSession session, MappedFile? weights, ExecutionProviderSelection provider)
+    private ModelSession(GlmModelInfo info, OrtSession session, ExecutionProviderSelection provider, WeightLoading weightLoading)
     {
         Info = info;
         Session = session;
-        _weights = weights;
         Provider = provider;
+        WeightLoading = weightLoading;
     }
 
     public GlmModelInfo Info { get; }
@@ -27,50 +29,37 @@ internal sealed class ModelSession : IDisposable
 
     public ExecutionProviderSelection Provider { get; }
 
-    /// <summary>Whether the weights are read from a memory map (otherwise ONNX Runtime read the file itself).</summary>
-    public bool WeightsAreMapped => _weights is not null;
+    public WeightLoading WeightLoading { get; }
 
     /// <summary>Opens <paramref name="info"/>'s folder.</summary>
-    /// <exception cref="ModelLoadException">The weights or the graph cannot be loaded.</exception>
+    /// <exception cref="ModelLoadException">The graph cannot be loaded, or <paramref name="weightLoading"/> does not suit the model.</exception>
     /// <exception cref="ExecutionProviderUnavailableException">The requested provider cannot run here.</exception>
-    public static ModelSession Open(GlmModelInfo info, ExecutionProvider provider, int intraOpThreads, bool mapWeights, ILogger? logger)
+    public static ModelSession Open(GlmModelInfo info, ExecutionProvider provider, int intraOpThreads, WeightLoading weightLoading, ILogger? logger)
     {
-        string weightsPath = Path.Combine(info.FolderPath, ModelFolder.WeightsFile);
-        MappedFile? weights = null;
-        OrtSessionOptions? options = null;
-        try
+        if (weightLoading == WeightLoading.Mapped && string.Equals(info.Precision, "int4", StringComparison.OrdinalIgnoreCase))
         {
-            options = new OrtSessionOptions();
-            if (intraOpThreads > 0)
-            {
-                options.SetIntraOpThreads(intraOpThreads);
-            }
+            throw new ModelLoadException(
+                $"The model '{info.FolderPath}' is int4, and WeightLoading.Mapped keeps weights unpacked: ONNX Runtime's int4 MatMulNBits " +
+                "kernels run about 30× slower that way. Use WeightLoading.Packed (the default) for int4 models, or build an fp16/fp32 model to share mapped weights.");
+        }
 
-            options.SetGraphOptimizationLevel(99);
-            ExecutionProviderSelection selection = ExecutionProviderSelector.For(options, logger).Select(provider);
-            if (mapWeights && File.Exists(weightsPath))
-            {
-                weights = MappedFile.Open(weightsPath);
-                options.AddExternalDataInMemory(weights);
-            }
+        _ = OrtRuntime.Instance;
+        using var options = new SessionOptions();
+        if (intraOpThreads > 0)
+        {
+            options.IntraOpNumThreads = intraOpThreads;
+        }
 
-            OrtSession session = OrtSession.Create(Path.Combine(info.FolderPath, ModelFolder.ModelFile), options);
-            return new ModelSession(info, session, weights, selection);
-        }
-        catch
+        options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
+        if (weightLoading == WeightLoading.Mapped)
         {
-            weights?.Dispose();
-            throw;
+            options.AddSessionConfigEntry(DisablePrepackingKey, "1");
         }
-        finally
-        {
-            options?.Dispose();
-        }
+
+        ExecutionProviderSelection selection = ExecutionProviderSelector.For(options, logger).Select(provider);
+        OrtSession session = OrtSession.Create(Path.Combine(info.FolderPath, ModelFolder.ModelFile), options);
+        return new ModelSession(info, session, selection, weightLoading);
     }
 
-    public void Dispose()
-    {
-        Session.Dispose();
-        _weights?.Dispose();
-    }
+    public void Dispose() => Session.Dispose();
 }

@@ -1,5 +1,5 @@
 using AutoGlm.Execution;
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 
 namespace AutoGlm.Tests.Execution;
 
@@ -14,18 +14,17 @@ public sealed class ExecutionProviderTests
         Assert.Empty(selection.Rejections);
     }
 
-    [SkippableFact]
-    public void Resolve_CudaOnThisMachine_ThrowsNamingTheMissingLibraryAndTheFix()
+    [Fact]
+    public void Resolve_CudaWithTheCpuPackage_ThrowsNamingThePackageSwap()
     {
-        Skip.If(File.Exists(Path.Combine(Path.GetDirectoryName(OnnxRuntimeInfo.LibraryPath)!, ExecutionProviderAvailability.CudaProviderLibrary)), "this machine has the CUDA provider library");
-
+        // The tests run on the CPU build of ONNX Runtime, as a user of the AutoGlm package does.
         var ex = Assert.Throws<ExecutionProviderUnavailableException>(() => OnnxRuntimeInfo.Resolve(ExecutionProvider.Cuda(0)));
 
         Assert.Equal("CUDA", ex.ProviderName);
         Assert.Contains("The CUDA:0 execution provider is not available", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("libonnxruntime_providers_cuda.so is missing", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Microsoft.ML.OnnxRuntime.Gpu", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("cuDNN", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"(version {OrtRuntime.ExpectedVersion}) is the CPU build", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Swap the NuGet package AutoGlm for AutoGlm.Cuda", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("cuDNN 9", ex.Message, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -43,14 +42,14 @@ public sealed class ExecutionProviderTests
     [SkippableFact]
     public void Resolve_AutoOnThisMachine_FallsBackToCpuReportingBothRejections()
     {
-        Skip.If(OperatingSystem.IsWindows() || File.Exists(Path.Combine(Path.GetDirectoryName(OnnxRuntimeInfo.LibraryPath)!, ExecutionProviderAvailability.CudaProviderLibrary)), "this machine may have a GPU provider");
+        Skip.If(OperatingSystem.IsWindows(), "DirectML may be available on Windows");
 
         ExecutionProviderSelection selection = OnnxRuntimeInfo.Resolve(ExecutionProvider.Auto);
 
         Assert.Same(ExecutionProvider.Cpu, selection.Selected);
         Assert.Same(ExecutionProvider.Auto, selection.Requested);
         Assert.Equal(["CUDA", "DirectML"], selection.Rejections.Select(r => r.Provider.Name));
-        Assert.Contains("libonnxruntime_providers_cuda.so is missing", selection.Rejections[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("Swap the NuGet package AutoGlm for AutoGlm.Cuda", selection.Rejections[0].Reason, StringComparison.Ordinal);
         Assert.Contains("Windows", selection.Rejections[1].Reason, StringComparison.Ordinal);
     }
 

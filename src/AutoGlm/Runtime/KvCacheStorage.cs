@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
 
-namespace AutoGlm.Native;
+namespace AutoGlm.Runtime;
 
 /// <summary>
 /// The KV cache of a decoder graph in native memory: per layer one key and one value block of shape
@@ -39,6 +40,8 @@ internal sealed unsafe class KvCacheStorage : IDisposable
 
     /// <summary>The element type of keys and values.</summary>
     public TensorElementType ElementType { get; }
+
+    private Microsoft.ML.OnnxRuntime.Tensors.TensorElementType OrtType => (Microsoft.ML.OnnxRuntime.Tensors.TensorElementType)(int)ElementType;
 
     /// <summary>Rows (sequence slots) allocated.</summary>
     public int Rows { get; private set; }
@@ -119,8 +122,8 @@ internal sealed unsafe class KvCacheStorage : IDisposable
         var values = new OrtValue[_layers];
         for (int layer = 0; layer < _layers; layer++)
         {
-            keys[layer] = OrtValue.CreateTensor(_keys[layer] + (firstRow * rowBytes), (nuint)(rowCount * rowBytes), shape, ElementType);
-            values[layer] = OrtValue.CreateTensor(_values[layer] + (firstRow * rowBytes), (nuint)(rowCount * rowBytes), shape, ElementType);
+            keys[layer] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, OrtType, shape, (nint)(_keys[layer] + (firstRow * rowBytes)), rowCount * rowBytes);
+            values[layer] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, OrtType, shape, (nint)(_values[layer] + (firstRow * rowBytes)), rowCount * rowBytes);
         }
 
         view = new KvCacheView(keys, values);

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 
-namespace AutoGlm.Native;
+namespace AutoGlm.Runtime;
 
-/// <summary>Log messages of the native layer.</summary>
+/// <summary>Log messages of the runtime layer.</summary>
 internal static partial class OrtLog
 {
     [LoggerMessage(EventId = 1, Message = "ONNX Runtime: {Message} ({CodeLocation})")]

@@ -1,4 +1,4 @@
-namespace AutoGlm.Native;
+namespace AutoGlm.Runtime;
 
 /// <summary>
 /// A tensor held in managed memory, for tools and tests that run a model once (the model builder's

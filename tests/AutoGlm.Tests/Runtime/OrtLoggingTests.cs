@@ -1,7 +1,7 @@
-using AutoGlm.Native;
+using AutoGlm.Runtime;
 using Microsoft.Extensions.Logging;
 
-namespace AutoGlm.Tests.Native;
+namespace AutoGlm.Tests.Runtime;
 
 public sealed class OrtLoggingTests
 {

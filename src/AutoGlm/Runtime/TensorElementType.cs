@@ -1,4 +1,4 @@
-namespace AutoGlm.Native;
+namespace AutoGlm.Runtime;
 
 /// <summary>Tensor element types, numbered as ONNX's <c>TensorProto.DataType</c> (and ORT's <c>ONNXTensorElementDataType</c>).</summary>
 internal enum TensorElementType

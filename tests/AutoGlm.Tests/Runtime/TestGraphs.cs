@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace AutoGlm.Tests.Native;
+namespace AutoGlm.Tests.Runtime;
 
 /// <summary>
 /// Small ONNX models written as protobuf bytes in the test itself (field numbers from onnx.proto), so the

@@ -1,4 +1,6 @@
-namespace AutoGlm.Native;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AutoGlm.Runtime;
 
 /// <summary>Key and value tensors, one per layer, over a range of rows of a <see cref="KvCacheStorage"/>.</summary>
 internal sealed class KvCacheView : IDisposable

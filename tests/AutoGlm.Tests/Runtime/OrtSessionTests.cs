@@ -1,6 +1,8 @@
-using AutoGlm.Native;
+using AutoGlm.Runtime;
+using Microsoft.ML.OnnxRuntime;
+using TensorElementType = AutoGlm.Runtime.TensorElementType;
 
-namespace AutoGlm.Tests.Native;
+namespace AutoGlm.Tests.Runtime;
 
 public sealed class OrtSessionTests : IDisposable
 {
@@ -38,80 +40,55 @@ public sealed class OrtSessionTests : IDisposable
     }
 
     [Fact]
-    public void Run_CallerMemoryTensorsWithPreallocatedOutput_WritesIntoCallerBuffer()
-    {
-        using OrtSession session = OrtSession.Create(TestGraphs.MatMul());
-        float[] x = [1, 2, 3, 4, 5, 6]; // [3, 2]
-        float[] w = [1, 0, 2, 1];       // [2, 2]
-        float[] y = new float[6];
-        using OrtValue xv = OrtValue.CreateTensor<float>(x, [3, 2]);
-        using OrtValue wv = OrtValue.CreateTensor<float>(w, [2, 2]);
-        using OrtValue yv = OrtValue.CreateTensor<float>(y, [3, 2]);
-        var outputs = new OrtValue?[] { yv };
-
-        session.Run(null, [0, 1], [xv, wv], [0], outputs);
-
-        Assert.Same(yv, outputs[0]);
-        Assert.Equal([5f, 2f, 11f, 4f, 17f, 6f], y);
-    }
-
-    [Fact]
-    public void Run_OutputAllocatedByOnnxRuntime_IsReturnedAndReadable()
-    {
-        using OrtSession session = OrtSession.Create(TestGraphs.MatMul());
-        using OrtValue xv = OrtValue.CreateTensor<float>(new float[] { 1, 1 }, [1, 2]);
-        using OrtValue wv = OrtValue.CreateTensor<float>(new float[] { 1, 2, 3, 4 }, [2, 2]);
-        var outputs = new OrtValue?[1];
-
-        session.Run(null, [0, 1], [xv, wv], [0], outputs);
-
-        using OrtValue y = outputs[0]!;
-        Assert.Equal(TensorElementType.Float, y.ElementType);
-        Assert.Equal([1L, 2L], y.GetShape());
-        Assert.Equal([4f, 6f], y.GetTensorData<float>().ToArray());
-    }
-
-    [Fact]
     public void Run_IoBinding_ReusesBoundBuffersAcrossRuns()
     {
         using OrtSession session = OrtSession.Create(TestGraphs.MatMul());
         float[] x = [1, 2];
         float[] w = [1, 0, 0, 1];
         float[] y = new float[2];
-        using OrtValue xv = OrtValue.CreateTensor<float>(x, [1, 2]);
-        using OrtValue wv = OrtValue.CreateTensor<float>(w, [2, 2]);
-        using OrtValue yv = OrtValue.CreateTensor<float>(y, [1, 2]);
+        using OrtValue xv = OrtValue.CreateTensorValueFromMemory(x, [1, 2]);
+        using OrtValue wv = OrtValue.CreateTensorValueFromMemory(w, [2, 2]);
+        using OrtValue yv = OrtValue.CreateTensorValueFromMemory(y, [1, 2]);
         using OrtIoBinding binding = session.CreateIoBinding();
+        using var runOptions = new RunOptions();
         binding.BindInput("X", xv);
         binding.BindInput("W", wv);
         binding.BindOutput("Y", yv);
 
-        session.Run(binding);
+        session.Run(binding, runOptions);
         Assert.Equal([1f, 2f], y);
 
         // Same binding, new contents in the caller's buffers: no rebinding needed.
         x[0] = 3;
         w[1] = 1;
-        session.Run(binding);
+        session.Run(binding, runOptions);
         Assert.Equal([3f, 5f], y);
     }
 
     [Fact]
-    public void Run_IoBindingOutputToCpu_ReturnsOwnedValue()
+    public void Run_IoBindingSteadyState_AllocatesNothingManaged()
     {
-        using OrtSession session = OrtSession.Create(TestGraphs.Add());
-        using OrtValue a = OrtValue.CreateTensor<float>(new float[] { 1, 2, 3, 4, 5, 6 }, [2, 3]);
+        using OrtSession session = OrtSession.Create(TestGraphs.MatMul());
+        float[] x = [1, 2];
+        float[] w = [1, 0, 0, 1];
+        float[] y = new float[2];
+        using OrtValue xv = OrtValue.CreateTensorValueFromMemory(x, [1, 2]);
+        using OrtValue wv = OrtValue.CreateTensorValueFromMemory(w, [2, 2]);
+        using OrtValue yv = OrtValue.CreateTensorValueFromMemory(y, [1, 2]);
         using OrtIoBinding binding = session.CreateIoBinding();
-        binding.BindInput("A", a);
-        binding.BindInput("B", a);
-        binding.BindOutputToCpu("C");
+        using var runOptions = new RunOptions();
+        binding.BindInput("X", xv);
+        binding.BindInput("W", wv);
+        binding.BindOutput("Y", yv);
+        session.Run(binding, runOptions);
 
-        session.Run(binding);
-        OrtValue[] outputs = binding.GetOutputValues();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            session.Run(binding, runOptions);
+        }
 
-        Assert.Single(outputs);
-        using OrtValue c = outputs[0];
-        Assert.Equal([2f, 4f, 6f, 8f, 10f, 12f], c.GetTensorData<float>().ToArray());
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Fact]
@@ -219,19 +196,23 @@ public sealed class OrtSessionTests : IDisposable
     }
 
     [Fact]
-    public void Run_TerminatedRunOptions_ThrowsOperationCanceledAndResetAllowsReuse()
+    public void Run_TerminatedRunOptions_ThrowsOperationCanceledAndClearingAllowsReuse()
     {
         using OrtSession session = OrtSession.Create(TestGraphs.Add());
-        using OrtValue a = OrtValue.CreateTensor<float>(new float[6], [2, 3]);
-        using var runOptions = new OrtRunOptions();
-        runOptions.Terminate();
+        float[] c = new float[6];
+        using OrtValue a = OrtValue.CreateTensorValueFromMemory(new float[] { 1, 2, 3, 4, 5, 6 }, [2, 3]);
+        using OrtValue cv = OrtValue.CreateTensorValueFromMemory(c, [2, 3]);
+        using OrtIoBinding binding = session.CreateIoBinding();
+        binding.BindInput("A", a);
+        binding.BindInput("B", a);
+        binding.BindOutput("C", cv);
+        using var runOptions = new RunOptions { Terminate = true };
 
-        Assert.ThrowsAny<OperationCanceledException>(() => session.Run(runOptions, [0, 1], [a, a], [0], new OrtValue?[1]));
+        Assert.ThrowsAny<OperationCanceledException>(() => session.Run(binding, runOptions));
 
-        runOptions.Reset();
-        var outputs = new OrtValue?[1];
-        session.Run(runOptions, [0, 1], [a, a], [0], outputs);
-        outputs[0]!.Dispose();
+        runOptions.Terminate = false;
+        session.Run(binding, runOptions);
+        Assert.Equal([2f, 4f, 6f, 8f, 10f, 12f], c);
     }
 
     [Fact]
