@@ -4,32 +4,34 @@ using System.Text.RegularExpressions;
 namespace AutoGlm.Execution;
 
 /// <summary>
-/// The checks behind <c>autoglm doctor</c> for CUDA: the provider library beside ONNX Runtime, the CUDA 12 runtime and
-/// cuDNN 9 libraries on the loader path, and the NVIDIA driver against CUDA 12's minimum — each with a one-line fix.
+/// The checks behind <c>autoglm doctor</c> for CUDA: the provider library beside ONNX Runtime, the CUDA 13 runtime and
+/// cuDNN 9 libraries on the loader path, and the NVIDIA driver against CUDA 13's minimum — each with a one-line fix.
+/// (ONNX Runtime 1.31.0's GPU package links its CUDA provider against libcudart.so.13, libcublas(Lt).so.13 and
+/// libcurand.so.10 — read from the provider library's ELF header — so CUDA 13.x, not 12.x, is what it needs.)
 /// Every observation goes through <see cref="CudaProbe"/>, so the GPU cases are testable on a machine without one.
 /// </summary>
 internal static partial class CudaEnvironmentCheck
 {
-    /// <summary>CUDA 12.x's minimum driver (NVIDIA's compatibility table): 525.60.13 on Linux, 527.41 on Windows.</summary>
-    public static Version MinimumDriver(bool windows) => windows ? new Version(527, 41) : new Version(525, 60, 13);
+    /// <summary>CUDA 13.0's minimum driver (NVIDIA's release notes): 580.65.06 on Linux, 580.88 on Windows.</summary>
+    public static Version MinimumDriver(bool windows) => windows ? new Version(580, 88) : new Version(580, 65, 6);
 
-    /// <summary>The libraries ONNX Runtime 1.31's CUDA provider loads (CUDA 12 runtime, cuBLAS, cuFFT, cuRAND, cuDNN 9).</summary>
+    /// <summary>The libraries ONNX Runtime 1.31's CUDA provider loads (CUDA 13 runtime, cuBLAS, cuBLASLt, cuRAND, cuDNN 9).</summary>
     public static IReadOnlyList<(string Name, string Library, string Package)> RequiredLibraries(bool windows) => windows
         ?
         [
-            ("CUDA runtime", "cudart64_12.dll", "the CUDA 12.x toolkit or redistributable"),
-            ("cuBLAS", "cublas64_12.dll", "the CUDA 12.x toolkit"),
-            ("cuBLASLt", "cublasLt64_12.dll", "the CUDA 12.x toolkit"),
-            ("cuFFT", "cufft64_11.dll", "the CUDA 12.x toolkit"),
-            ("cuDNN", "cudnn64_9.dll", "cuDNN 9 for CUDA 12"),
+            ("CUDA runtime", "cudart64_13.dll", "the CUDA 13.x toolkit or redistributable"),
+            ("cuBLAS", "cublas64_13.dll", "the CUDA 13.x toolkit"),
+            ("cuBLASLt", "cublasLt64_13.dll", "the CUDA 13.x toolkit"),
+            ("cuRAND", "curand64_10.dll", "the CUDA 13.x toolkit"),
+            ("cuDNN", "cudnn64_9.dll", "cuDNN 9 for CUDA 13"),
         ]
         :
         [
-            ("CUDA runtime", "libcudart.so.12", "CUDA 12.x (e.g. apt package cuda-cudart-12-x)"),
-            ("cuBLAS", "libcublas.so.12", "CUDA 12.x (libcublas-12-x)"),
-            ("cuBLASLt", "libcublasLt.so.12", "CUDA 12.x (libcublas-12-x)"),
-            ("cuFFT", "libcufft.so.11", "CUDA 12.x (libcufft-12-x)"),
-            ("cuDNN", "libcudnn.so.9", "cuDNN 9 for CUDA 12 (libcudnn9-cuda-12)"),
+            ("CUDA runtime", "libcudart.so.13", "CUDA 13.x (NVIDIA's apt package cuda-cudart-13-x)"),
+            ("cuBLAS", "libcublas.so.13", "CUDA 13.x (libcublas-13-x)"),
+            ("cuBLASLt", "libcublasLt.so.13", "CUDA 13.x (libcublas-13-x)"),
+            ("cuRAND", "libcurand.so.10", "CUDA 13.x (libcurand-13-x)"),
+            ("cuDNN", "libcudnn.so.9", "cuDNN 9 for CUDA 13 (libcudnn9-cuda-13)"),
         ];
 
     /// <summary>Runs every check.</summary>
@@ -97,12 +99,12 @@ internal static partial class CudaEnvironmentCheck
 
         if (driver is null)
         {
-            return new CudaCheckResult("NVIDIA driver", false, "no NVIDIA driver found (neither /proc/driver/nvidia/version nor nvidia-smi)", $"install the NVIDIA driver {minimum} or newer for CUDA 12.x (or run on a machine with an NVIDIA GPU)");
+            return new CudaCheckResult("NVIDIA driver", false, "no NVIDIA driver found (neither /proc/driver/nvidia/version nor nvidia-smi)", $"install the NVIDIA driver {minimum} or newer for CUDA 13.x (or run on a machine with an NVIDIA GPU)");
         }
 
         return driver >= minimum
-            ? new CudaCheckResult("NVIDIA driver", true, string.Create(CultureInfo.InvariantCulture, $"{driver} (from {source}; CUDA 12.x needs {minimum} or newer)"), null)
-            : new CudaCheckResult("NVIDIA driver", false, string.Create(CultureInfo.InvariantCulture, $"{driver} (from {source}) is older than {minimum}, the minimum for CUDA 12.x"), $"update the NVIDIA driver to {minimum} or newer");
+            ? new CudaCheckResult("NVIDIA driver", true, string.Create(CultureInfo.InvariantCulture, $"{driver} (from {source}; CUDA 13.x needs {minimum} or newer)"), null)
+            : new CudaCheckResult("NVIDIA driver", false, string.Create(CultureInfo.InvariantCulture, $"{driver} (from {source}) is older than {minimum}, the minimum for CUDA 13.x"), $"update the NVIDIA driver to {minimum} or newer");
     }
 
     [GeneratedRegex(@"Kernel Module\s+(?:for\s+\S+\s+)?(\d+\.\d+(?:\.\d+)?)", RegexOptions.CultureInvariant)]

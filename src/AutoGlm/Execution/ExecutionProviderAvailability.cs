@@ -50,7 +50,7 @@ internal static class ExecutionProviderAvailability
         {
             return $"the ONNX Runtime library at '{runtime.LoadedFrom}' (version {runtime.Version}) is the CPU build. " +
                    "Swap the NuGet package AutoGlm for AutoGlm.Cuda (it brings ONNX Runtime's CUDA build, Microsoft.ML.OnnxRuntime.Gpu), " +
-                   "and install CUDA 12.x and cuDNN 9 on the machine.";
+                   "and install CUDA 13.x and cuDNN 9 on the machine.";
         }
 
         string providerLibrary = Path.Combine(ortFolder, CudaProviderLibrary);
@@ -58,7 +58,7 @@ internal static class ExecutionProviderAvailability
         {
             return $"{CudaProviderLibrary} is missing (looked in '{ortFolder}', next to the ONNX Runtime library). " +
                    $"Reference the NuGet package AutoGlm.Cuda (ONNX Runtime {runtime.Version}'s GPU build ships it), " +
-                   "plus CUDA 12.x and cuDNN 9 with their libraries on the loader path (LD_LIBRARY_PATH or PATH).";
+                   "plus CUDA 13.x and cuDNN 9 with their libraries on the loader path (LD_LIBRARY_PATH or PATH).";
         }
 
         var providerOptions = new Dictionary<string, string>(cuda.Options, StringComparer.Ordinal)
@@ -75,7 +75,7 @@ internal static class ExecutionProviderAvailability
         catch (OnnxRuntimeException ex)
         {
             return $"ONNX Runtime could not start CUDA device {cuda.DeviceId}: {OrtErrors.Read(ex).Message} " +
-                   "Check that an NVIDIA driver, CUDA 12.x and cuDNN 9 are installed and that the device exists (nvidia-smi).";
+                   "Check that an NVIDIA driver (580 or newer), CUDA 13.x and cuDNN 9 are installed and that the device exists; run 'autoglm doctor' for each library found or missing.";
         }
     }
 

@@ -21,11 +21,11 @@ public sealed class CudaEnvironmentCheckTests
     public void Run_HealthyLinuxGpuMachine_PassesEveryCheck()
     {
         IReadOnlyList<CudaCheckResult> results = CudaEnvironmentCheck.Run(
-            Linux("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023\nGCC version:  gcc 12"), "/app/runtimes/linux-x64/native", s_cudaBuild);
+            Linux("NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05  Thu Sep 25 01:15:15 UTC 2025\nGCC version:  gcc 12"), "/app/runtimes/linux-x64/native", s_cudaBuild);
 
         Assert.All(results, r => Assert.True(r.Ok, $"{r.Name}: {r.Detail}"));
-        Assert.Equal(["ONNX Runtime build", "CUDA provider library", "CUDA runtime", "cuBLAS", "cuBLASLt", "cuFFT", "cuDNN", "NVIDIA driver"], results.Select(r => r.Name));
-        Assert.Equal("535.104.5 (from /proc/driver/nvidia/version; CUDA 12.x needs 525.60.13 or newer)", results[^1].Detail);
+        Assert.Equal(["ONNX Runtime build", "CUDA provider library", "CUDA runtime", "cuBLAS", "cuBLASLt", "cuRAND", "cuDNN", "NVIDIA driver"], results.Select(r => r.Name));
+        Assert.Equal("580.95.5 (from /proc/driver/nvidia/version; CUDA 13.x needs 580.65.6 or newer)", results[^1].Detail);
     }
 
     [Fact]
@@ -40,17 +40,17 @@ public sealed class CudaEnvironmentCheckTests
     [Fact]
     public void Run_MissingCudnn_NamesTheLibraryAndTheFix()
     {
-        CudaCheckResult cudnn = CudaEnvironmentCheck.Run(Linux("Kernel Module  550.54.14", lib => lib != "libcudnn.so.9"), "/app", s_cudaBuild).Single(r => r.Name == "cuDNN");
+        CudaCheckResult cudnn = CudaEnvironmentCheck.Run(Linux("Kernel Module  580.95.05", lib => lib != "libcudnn.so.9"), "/app", s_cudaBuild).Single(r => r.Name == "cuDNN");
 
         Assert.False(cudnn.Ok);
         Assert.Equal("libcudnn.so.9 was not found on the loader path", cudnn.Detail);
-        Assert.Equal("install cuDNN 9 for CUDA 12 (libcudnn9-cuda-12) and put its lib folder on LD_LIBRARY_PATH", cudnn.Fix);
+        Assert.Equal("install cuDNN 9 for CUDA 13 (libcudnn9-cuda-13) and put its lib folder on LD_LIBRARY_PATH", cudnn.Fix);
     }
 
     [Fact]
     public void Run_MissingProviderLibrary_SaysHowToRestoreIt()
     {
-        CudaCheckResult provider = CudaEnvironmentCheck.Run(Linux("Kernel Module  550.54.14", providerLibrary: false), "/app/native", s_cudaBuild)[1];
+        CudaCheckResult provider = CudaEnvironmentCheck.Run(Linux("Kernel Module  580.95.05", providerLibrary: false), "/app/native", s_cudaBuild)[1];
 
         Assert.False(provider.Ok);
         Assert.Equal("libonnxruntime_providers_cuda.so is not in '/app/native'", provider.Detail);
@@ -60,20 +60,20 @@ public sealed class CudaEnvironmentCheckTests
     [Fact]
     public void Run_DriverOlderThanCuda12Minimum_FailsWithTheUpdate()
     {
-        CudaCheckResult driver = CudaEnvironmentCheck.Run(Linux("NVRM version: NVIDIA UNIX x86_64 Kernel Module  470.82.01  Wed Nov 17"), "/app", s_cudaBuild)[^1];
+        CudaCheckResult driver = CudaEnvironmentCheck.Run(Linux("NVRM version: NVIDIA UNIX x86_64 Kernel Module  570.172.08  Wed Nov 17"), "/app", s_cudaBuild)[^1];
 
         Assert.False(driver.Ok);
-        Assert.Equal("470.82.1 (from /proc/driver/nvidia/version) is older than 525.60.13, the minimum for CUDA 12.x", driver.Detail);
-        Assert.Equal("update the NVIDIA driver to 525.60.13 or newer", driver.Fix);
+        Assert.Equal("570.172.8 (from /proc/driver/nvidia/version) is older than 580.65.6, the minimum for CUDA 13.x", driver.Detail);
+        Assert.Equal("update the NVIDIA driver to 580.65.6 or newer", driver.Fix);
     }
 
     [Fact]
     public void Run_NoProcFileButNvidiaSmi_UsesNvidiaSmi()
     {
-        CudaCheckResult driver = CudaEnvironmentCheck.Run(Linux(null, smi: "560.35.03\n560.35.03\n"), "/app", s_cudaBuild)[^1];
+        CudaCheckResult driver = CudaEnvironmentCheck.Run(Linux(null, smi: "581.15.01\n581.15.01\n"), "/app", s_cudaBuild)[^1];
 
         Assert.True(driver.Ok);
-        Assert.StartsWith("560.35.3 (from nvidia-smi;", driver.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("581.15.1 (from nvidia-smi;", driver.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -93,14 +93,14 @@ public sealed class CudaEnvironmentCheckTests
             IsWindows = true,
             FileExists = _ => true,
             ReadFile = _ => throw new InvalidOperationException("no /proc on Windows"),
-            CanLoadLibrary = lib => lib != "cudart64_12.dll",
-            NvidiaSmiDriverVersion = () => "527.10",
+            CanLoadLibrary = lib => lib != "cudart64_13.dll",
+            NvidiaSmiDriverVersion = () => "576.02",
         };
 
         IReadOnlyList<CudaCheckResult> results = CudaEnvironmentCheck.Run(probe, @"C:\app", s_cudaBuild);
 
-        Assert.Equal("cudart64_12.dll was not found on the loader path", results.Single(r => r.Name == "CUDA runtime").Detail);
-        Assert.Equal("update the NVIDIA driver to 527.41 or newer", results[^1].Fix);
+        Assert.Equal("cudart64_13.dll was not found on the loader path", results.Single(r => r.Name == "CUDA runtime").Detail);
+        Assert.Equal("update the NVIDIA driver to 580.88 or newer", results[^1].Fix);
     }
 
     [Theory]
