@@ -122,6 +122,17 @@ internal static class AutoGlmTool
     private static string DescribeParseErrors(ParseResult parse, RootCommand root, string commandPath)
     {
         Command command = parse.CommandResult.Command;
+
+        // "--dtype --out DIR": System.CommandLine takes '--out' as the value of '--dtype'; every error after that is noise.
+        var optionNames = new HashSet<string>(command.Options.Concat(root.Options).SelectMany(o => o.Aliases.Prepend(o.Name)), StringComparer.Ordinal);
+        foreach (OptionResult option in parse.CommandResult.Children.OfType<OptionResult>())
+        {
+            if (option.Tokens.FirstOrDefault(t => optionNames.Contains(t.Value)) is { } swallowed)
+            {
+                return $"{commandPath}: option '{option.Option.Name}' needs a value, but the next argument is the option '{swallowed.Value}'. Run '{commandPath} --help' for the options.";
+            }
+        }
+
         var problems = new List<string>();
         var unmatchedMessages = new HashSet<string>(StringComparer.Ordinal);
         foreach (string token in parse.UnmatchedTokens)

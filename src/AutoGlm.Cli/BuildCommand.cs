@@ -14,8 +14,8 @@ internal static class BuildCommand
         Option<string> precision = CliOptions.Choice("--precision", "Weight precision of the model.", "fp32", "fp32", "fp16", "int4");
         Option<int> blockSize = CliOptions.Int("--block-size", "int4 quantization block size.", 32, 16, 4096);
         Option<int?> maxLength = CliOptions.OptionalInt("--max-length", "The context length written to genai_config.json (default: the checkpoint's).", 1, int.MaxValue);
-        Option<bool?> int4LmHead = CliOptions.OptionalBool("--int4-lm-head", "Quantize the LM head too with int4 (default true).");
-        Option<bool?> int4Embedding = CliOptions.OptionalBool("--int4-embedding", "Quantize the embedding too with int4 (default false).");
+        Option<string> int4LmHead = CliOptions.OptionalBool("--int4-lm-head", "Quantize the LM head too with int4 (default true).");
+        Option<string> int4Embedding = CliOptions.OptionalBool("--int4-embedding", "Quantize the embedding too with int4 (default false).");
 
         var command = new Command("build", "Convert a GLM checkpoint into an ONNX model folder.") { from, output, precision, blockSize, maxLength, int4LmHead, int4Embedding };
         command.SetAction((parse, cancellationToken) =>
@@ -31,8 +31,8 @@ internal static class BuildCommand
                 },
                 Int4BlockSize = parse.GetValue(blockSize),
                 MaxSequenceLength = parse.GetValue(maxLength),
-                QuantizeLmHead = parse.GetValue(int4LmHead) ?? true,
-                QuantizeEmbedding = parse.GetValue(int4Embedding) ?? false,
+                QuantizeLmHead = parse.GetBool(int4LmHead) ?? true,
+                QuantizeEmbedding = parse.GetBool(int4Embedding) ?? false,
             };
             return RunAsync(parse.GetValue(from)!, parse.GetValue(output)!, precisionName, options, cancellationToken);
         });

@@ -41,7 +41,8 @@ internal static class ChatCommand
         while (!cancellationToken.IsCancellationRequested)
         {
             Console.Out.Write("> ");
-            string? line = await Console.In.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            // Console.In reads synchronously whatever the token says; read on the pool so Ctrl+C or SIGTERM still ends the session.
+            string? line = await Task.Run(Console.In.ReadLine, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
             if (line is null || line.Trim() == "/exit")
             {
                 break;
@@ -105,6 +106,7 @@ internal static class ChatCommand
             history.Add(new ChatMessage(ChatRole.Assistant, reply.ToString()));
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         return ExitCodes.Ok;
     }
 

@@ -34,11 +34,22 @@ internal static partial class CliFailure
     /// <summary>Folds a multi-line message onto one line.</summary>
     public static string OneLine(string message) => LineBreaks().Replace(message.Trim(), " ");
 
+    /// <summary>The message without the " (Parameter 'name')" and " Actual value was …" parts .NET appends for developers.</summary>
     private static string WithoutParameterName(ArgumentException exception)
     {
         string message = exception.Message;
-        string suffix = $" (Parameter '{exception.ParamName}')";
-        return exception.ParamName is not null && message.EndsWith(suffix, StringComparison.Ordinal) ? message[..^suffix.Length] : message;
+        if (exception.ParamName is not null)
+        {
+            message = message.Replace($" (Parameter '{exception.ParamName}')", "", StringComparison.Ordinal);
+        }
+
+        if (exception is ArgumentOutOfRangeException { ActualValue: { } actual })
+        {
+            message = message.Replace($"{Environment.NewLine}Actual value was {actual}.", "", StringComparison.Ordinal)
+                .Replace($" Actual value was {actual}.", "", StringComparison.Ordinal);
+        }
+
+        return message;
     }
 
     [GeneratedRegex(@"\s*(\r\n|\r|\n)\s*")]

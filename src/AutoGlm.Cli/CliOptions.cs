@@ -130,25 +130,22 @@ internal static class CliOptions
         return option;
     }
 
-    /// <summary>An explicit <c>true</c> or <c>false</c>, null when absent.</summary>
-    public static Option<bool?> OptionalBool(string name, string description)
+    /// <summary>
+    /// An explicit <c>true</c> or <c>false</c> (read it with <see cref="GetBool"/>). A string option, because a
+    /// <see cref="bool"/> one would take <c>--name</c> alone as true and leave a bad value unconsumed.
+    /// </summary>
+    public static Option<string> OptionalBool(string name, string description)
     {
-        var option = new Option<bool?>(name)
+        var option = new Option<string>(name)
         {
             Description = description,
             HelpName = "true|false",
-            Arity = ArgumentArity.ExactlyOne,
             CustomParser = result =>
             {
-                if (result.Tokens.Count == 0)
-                {
-                    return null;
-                }
-
                 string text = result.Tokens[^1].Value;
                 if (bool.TryParse(text, out bool value))
                 {
-                    return value;
+                    return value ? "true" : "false";
                 }
 
                 result.AddError($"option '{name}' must be true or false, not '{Quote(text)}'.");
@@ -158,6 +155,14 @@ internal static class CliOptions
         option.CompletionSources.Add("true", "false");
         return option;
     }
+
+    /// <summary>The value of an <see cref="OptionalBool"/> option: null when absent.</summary>
+    public static bool? GetBool(this ParseResult parse, Option<string> option) => parse.GetValue(option) switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => null,
+    };
 
     /// <summary>Shortens a value quoted in a message, so a mistyped 30 KB argument still gives a one-line error.</summary>
     public static string Quote(string value)

@@ -22,8 +22,8 @@ internal static class RandomCommand
         Option<int?> intermediate = CliOptions.OptionalInt("--intermediate", "Override the MLP intermediate size.", 1, int.MaxValue);
         Option<int?> vocab = CliOptions.OptionalInt("--vocab", "Override the vocabulary size.", 1, int.MaxValue);
         Option<double?> rotaryFactor = CliOptions.OptionalDouble("--rotary-factor", "Override the fraction of each head that is rotated (0 to 1).", 0, 1);
-        Option<bool?> attentionBias = CliOptions.OptionalBool("--attention-bias", "Override whether q/k/v projections have a bias.");
-        Option<bool?> tieEmbeddings = CliOptions.OptionalBool("--tie-embeddings", "Override whether the LM head shares the embedding.");
+        Option<string> attentionBias = CliOptions.OptionalBool("--attention-bias", "Override whether q/k/v projections have a bias.");
+        Option<string> tieEmbeddings = CliOptions.OptionalBool("--tie-embeddings", "Override whether the LM head shares the embedding.");
         Option<int?> maxPositions = CliOptions.OptionalInt("--max-positions", "Override the context length written to config.json.", 1, int.MaxValue);
         Option<double?> initStd = CliOptions.OptionalDouble("--init-std", "Standard deviation of the random weights (default 0.02).", 1e-6, 9.99);
         Option<string> dtype = CliOptions.Choice("--dtype", "Weight type in model.safetensors.", "F32", "F32", "F16", "BF16");
@@ -53,8 +53,8 @@ internal static class RandomCommand
                 IntermediateSize = parse.GetValue(intermediate),
                 VocabSize = parse.GetValue(vocab),
                 RotaryFactor = parse.GetValue(rotaryFactor),
-                AttentionBias = parse.GetValue(attentionBias),
-                TieWordEmbeddings = parse.GetValue(tieEmbeddings),
+                AttentionBias = parse.GetBool(attentionBias),
+                TieWordEmbeddings = parse.GetBool(tieEmbeddings),
                 MaxPositions = parse.GetValue(maxPositions),
                 InitializerRange = parse.GetValue(initStd) ?? 0.02,
                 WeightDType = parse.GetValue(dtype)!,
