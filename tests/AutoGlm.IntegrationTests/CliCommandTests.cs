@@ -80,7 +80,7 @@ public sealed class CliCommandTests
     public async Task Generate_ResponseFile_ExpandsLikeTheSameArgumentsAndKeepsALiteralAtSign()
     {
         string responseFile = Path.Combine(_fixture.Root, "generate.rsp");
-        File.WriteAllText(responseFile, $"--model\n{_fixture.ModelPath}\n--prompt\n\"hello world\"\n--greedy\n--max-new-tokens\n3\n");
+        File.WriteAllText(responseFile, $"--model\n{_fixture.ModelPath}\n--prompt \"hello world\"\n# options may share a line\n--greedy --max-new-tokens 3\n");
 
         CliProcess.Result viaFile = await CliProcess.RunAsync(["generate", $"@{responseFile}", "--json"]);
         CliProcess.Result direct = await CliProcess.RunAsync(["generate", "--model", _fixture.ModelPath, "--prompt", "hello world", "--greedy", "--max-new-tokens", "3", "--json"]);
