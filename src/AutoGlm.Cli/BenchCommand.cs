@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 
@@ -6,36 +7,69 @@ namespace AutoGlm.Cli;
 /// <summary><c>autoglm bench</c>: a concurrency sweep of greedy generation on one model.</summary>
 internal static class BenchCommand
 {
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var cli = new CommandLine(args, "json");
-        string modelPath = cli.Require("model");
-        IReadOnlyList<int> levels = ParseLevels(cli.Get("concurrency") ?? "1,8");
-        int promptTokens = cli.GetInt("prompt-tokens", 128, 1);
-        int newTokens = cli.GetInt("new-tokens", 64, 1);
-        int threads = cli.GetInt("threads", 0, 0, 1024);
-        bool json = cli.Has("json");
-        cli.ThrowOnUnknown();
+        Option<string> model = GenerateCommand.ModelOption(required: true);
+        var concurrency = new Option<IReadOnlyList<int>>("--concurrency")
+        {
+            Description = "Concurrency levels to measure, comma-separated (level 1 is always measured first).",
+            HelpName = "1,8",
+            DefaultValueFactory = _ => [1, 8],
+            CustomParser = result =>
+            {
+                if (result.Tokens.Count == 0)
+                {
+                    return [1, 8];
+                }
 
+                try
+                {
+                    return ParseLevels(result.Tokens[^1].Value);
+                }
+                catch (CommandLineException ex)
+                {
+                    result.AddError(ex.Message);
+                    return [1];
+                }
+            },
+        };
+        Option<int> promptTokens = CliOptions.Int("--prompt-tokens", "Prompt length of every request, in tokens.", 128, 1, 1_000_000);
+        Option<int> newTokens = CliOptions.Int("--new-tokens", "Tokens every request generates (greedy, end-of-sequence ignored).", 64, 1, 1_000_000);
+        int maxThreads = MaxThreads;
+        Option<int> threads = CliOptions.Int("--threads", $"ONNX Runtime intra-op threads; 0 lets it choose (at most {maxThreads}: 4 per logical core).", 0, 0, maxThreads);
+        Option<bool> json = CliOptions.Flag("--json", "Print the report as one JSON object.");
+
+        var command = new Command("bench", "Measure a concurrency sweep of greedy generation: tokens/s, time to first token, inter-token latency, KV memory.")
+        {
+            model, concurrency, promptTokens, newTokens, threads, json,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            parse.GetValue(model)!,
+            new BenchSettings(parse.GetValue(concurrency)!, parse.GetValue(promptTokens), parse.GetValue(newTokens)),
+            parse.GetValue(threads),
+            parse.GetValue(json),
+            cancellationToken));
+        return command;
+    }
+
+    /// <summary>The most <c>--threads</c> accepted: 4 per logical core (more only makes threads wait for cores).</summary>
+    internal static int MaxThreads => 4 * Environment.ProcessorCount;
+
+    private static async Task<int> RunAsync(string modelPath, BenchSettings settings, int threads, bool json, CancellationToken cancellationToken)
+    {
         BenchReport report;
-        try
+        await using (GlmModel model = await GlmModel.LoadAsync(
+            modelPath,
+            new GlmModelOptions { MaxBatchSize = settings.ConcurrencyLevels.Max(), IntraOpThreads = threads, MaxSequenceLength = settings.PromptTokens + settings.NewTokens },
+            cancellationToken).ConfigureAwait(false))
         {
-            await using GlmModel model = await GlmModel.LoadAsync(
-                modelPath,
-                new GlmModelOptions { MaxBatchSize = Math.Max(1, levels.Max()), IntraOpThreads = threads, MaxSequenceLength = promptTokens + newTokens },
-                cancellationToken).ConfigureAwait(false);
-            report = await ConcurrencySweep.RunAsync(model, new BenchSettings(levels, promptTokens, newTokens), cancellationToken).ConfigureAwait(false);
-        }
-        catch (ArgumentException ex)
-        {
-            Console.Error.WriteLine($"autoglm bench: {ex.Message}");
-            return 1;
+            report = await ConcurrencySweep.RunAsync(model, settings, cancellationToken).ConfigureAwait(false);
         }
 
         if (json)
         {
             Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
-            return 0;
+            return ExitCodes.Ok;
         }
 
         Console.Out.WriteLine(Invariant($"model {report.Model} on {report.ExecutionProvider}, {report.LogicalCores} logical cores; {report.PromptTokens} prompt + {report.NewTokens} new tokens per request, greedy"));
@@ -45,7 +79,7 @@ internal static class BenchCommand
             Console.Out.WriteLine(Invariant($"{level.Concurrency,11}  {level.TokensPerSecond,8:F1}  {level.RatioToConcurrency1,5:F2}x  {level.TimeToFirstTokenP50,11:F1}  {level.TimeToFirstTokenP95,11:F1}  {level.InterTokenP50,10:F1}  {level.InterTokenP95,10:F1}  {level.PeakKvBytes / (1024.0 * 1024.0),11:F1}"));
         }
 
-        return 0;
+        return ExitCodes.Ok;
     }
 
     internal static IReadOnlyList<int> ParseLevels(string text)

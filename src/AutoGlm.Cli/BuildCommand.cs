@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using AutoGlm.ModelBuilder;
 
@@ -6,49 +7,60 @@ namespace AutoGlm.Cli;
 /// <summary><c>autoglm build</c>: converts a GLM checkpoint into an ONNX model folder, showing progress; Ctrl+C deletes the partial output.</summary>
 internal static class BuildCommand
 {
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var a = new CommandLine(args);
-        string precision = a.Get("precision") ?? "fp32";
-        var options = new ModelBuildOptions
+        Option<string> from = CliOptions.Text("--from", "The checkpoint folder (safetensors + config.json, Hugging Face layout).", "CHECKPOINT", required: true, emptyHint: "give the checkpoint folder");
+        Option<string> output = CliOptions.Text("--out", "The model folder to write.", "MODEL", required: true, emptyHint: "give the folder to write");
+        Option<string> precision = CliOptions.Choice("--precision", "Weight precision of the model.", "fp32", "fp32", "fp16", "int4");
+        Option<int> blockSize = CliOptions.Int("--block-size", "int4 quantization block size.", 32, 16, 4096);
+        Option<int?> maxLength = CliOptions.OptionalInt("--max-length", "The context length written to genai_config.json (default: the checkpoint's).", 1, int.MaxValue);
+        Option<string> int4LmHead = CliOptions.OptionalBool("--int4-lm-head", "Quantize the LM head too with int4 (default true).");
+        Option<string> int4Embedding = CliOptions.OptionalBool("--int4-embedding", "Quantize the embedding too with int4 (default false).");
+
+        var command = new Command("build", "Convert a GLM checkpoint into an ONNX model folder.") { from, output, precision, blockSize, maxLength, int4LmHead, int4Embedding };
+        command.SetAction((parse, cancellationToken) =>
         {
-            Precision = precision switch
+            string precisionName = parse.GetValue(precision)!;
+            var options = new ModelBuildOptions
             {
-                "fp32" => ModelPrecision.Fp32,
-                "fp16" => ModelPrecision.Fp16,
-                "int4" => ModelPrecision.Int4,
-                _ => throw new CommandLineException($"unknown --precision '{precision}'; use fp32, fp16 or int4."),
-            },
-            Int4BlockSize = a.GetInt("block-size", 32, 16, 4096),
-            MaxSequenceLength = RandomCommand.OptionalInt(a, "max-length"),
-            QuantizeLmHead = RandomCommand.OptionalBool(a, "int4-lm-head") ?? true,
-            QuantizeEmbedding = RandomCommand.OptionalBool(a, "int4-embedding") ?? false,
-        };
-        string from = a.Require("from");
-        string output = a.Require("out");
-        a.ThrowOnUnknown();
+                Precision = precisionName switch
+                {
+                    "fp16" => ModelPrecision.Fp16,
+                    "int4" => ModelPrecision.Int4,
+                    _ => ModelPrecision.Fp32,
+                },
+                Int4BlockSize = parse.GetValue(blockSize),
+                MaxSequenceLength = parse.GetValue(maxLength),
+                QuantizeLmHead = parse.GetBool(int4LmHead) ?? true,
+                QuantizeEmbedding = parse.GetBool(int4Embedding) ?? false,
+            };
+            return RunAsync(parse.GetValue(from)!, parse.GetValue(output)!, precisionName, options, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string from, string output, string precision, ModelBuildOptions options, CancellationToken cancellationToken)
+    {
         var printer = new ProgressPrinter("read");
         var clock = Stopwatch.StartNew();
         try
         {
             await GlmModelBuilder.BuildAsync(from, output, options, printer, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             printer.EndLine();
-            Console.Error.WriteLine("autoglm build: cancelled; the partial output was deleted");
-            return 130;
+            throw new CommandCancelledException("the partial output was deleted");
         }
-        catch (Exception ex) when (ex is ArgumentException or IOException or UnauthorizedAccessException or AutoGlmException)
+        catch
         {
             printer.EndLine();
-            Console.Error.WriteLine($"autoglm build: {ex.Message}");
-            return 1;
+            throw;
         }
 
         printer.Finish();
         using Process self = Process.GetCurrentProcess();
         Console.Error.WriteLine($"autoglm build: wrote {Path.GetFullPath(output)} ({precision}) in {clock.Elapsed.TotalSeconds:F1} s; peak working set {self.PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
-        return 0;
+        return ExitCodes.Ok;
     }
 }

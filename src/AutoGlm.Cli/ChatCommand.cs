@@ -1,3 +1,4 @@
+using System.CommandLine;
 using AutoGlm.Chat;
 using Microsoft.Extensions.AI;
 
@@ -9,15 +10,21 @@ namespace AutoGlm.Cli;
 /// </summary>
 internal static class ChatCommand
 {
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var cli = new CommandLine(args, "greedy");
-        string? modelPath = cli.Get("model");
-        int maxNewTokens = cli.GetInt("max-new-tokens", 256, 1, 1_000_000);
-        string? system = cli.Get("system");
-        bool greedy = cli.Has("greedy");
-        cli.ThrowOnUnknown();
+        Option<string> model = GenerateCommand.ModelOption(required: false);
+        model.Description = "The model folder (written by 'autoglm build'); without it a small demo model (random weights) is built once and cached.";
+        Option<int> maxNewTokens = CliOptions.Int("--max-new-tokens", "The most tokens in one answer.", 256, 1, 1_000_000);
+        Option<string> system = CliOptions.Text("--system", "A system message that starts the conversation.", "TEXT");
+        Option<bool> greedy = CliOptions.Flag("--greedy", "Always take the most likely token (otherwise temperature 0.8, top-p 0.9).");
 
+        var command = new Command("chat", "Chat with a model in the terminal: /reset clears the history, /exit quits, Ctrl+C stops an answer.") { model, maxNewTokens, system, greedy };
+        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(model), parse.GetValue(maxNewTokens), parse.GetValue(system), parse.GetValue(greedy), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string? modelPath, int maxNewTokens, string? system, bool greedy, CancellationToken cancellationToken)
+    {
         modelPath ??= await DemoModel.EnsureAsync(Console.Error, cancellationToken).ConfigureAwait(false);
         Console.Error.WriteLine($"Loading {modelPath} ...");
         await using GlmModel model = await GlmModel.LoadAsync(modelPath, new GlmModelOptions(), cancellationToken).ConfigureAwait(false);
@@ -34,7 +41,8 @@ internal static class ChatCommand
         while (!cancellationToken.IsCancellationRequested)
         {
             Console.Out.Write("> ");
-            string? line = await Console.In.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            // Console.In reads synchronously whatever the token says; read on the pool so Ctrl+C or SIGTERM still ends the session.
+            string? line = await Task.Run(Console.In.ReadLine, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
             if (line is null || line.Trim() == "/exit")
             {
                 break;
@@ -98,7 +106,8 @@ internal static class ChatCommand
             history.Add(new ChatMessage(ChatRole.Assistant, reply.ToString()));
         }
 
-        return 0;
+        cancellationToken.ThrowIfCancellationRequested();
+        return ExitCodes.Ok;
     }
 
     /// <summary>Removes the oldest non-system messages up to the next user message; false when only the newest message is left.</summary>

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
@@ -8,11 +9,16 @@ namespace AutoGlm.Cli;
 /// <summary><c>autoglm doctor</c>: what this machine can run, and why not.</summary>
 internal static class DoctorCommand
 {
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var cli = new CommandLine(args, "json");
-        bool json = cli.Has("json");
-        cli.ThrowOnUnknown();
+        Option<bool> json = CliOptions.Flag("--json", "Print the report as one JSON object.");
+        var command = new Command("doctor", "Show the ONNX Runtime in use (version, path), the execution providers and why each is unavailable, and the CPU; exits 1 when no provider is usable.") { json };
+        command.SetAction(parse => Run(parse.GetValue(json)));
+        return command;
+    }
+
+    private static int Run(bool json)
+    {
 
         string cpu = CpuModel();
         string[] features = SimdFeatures();
@@ -29,8 +35,8 @@ internal static class DoctorCommand
         }
         catch (OnnxRuntimeLoadException ex)
         {
-            Console.Error.WriteLine($"autoglm doctor: {ex.Message}");
-            return 1;
+            Console.Error.WriteLine($"autoglm doctor: {CliFailure.OneLine(ex.Message)}");
+            return ExitCodes.Failed;
         }
 
         var providers = new List<(string Name, string? Reason)>();
@@ -61,7 +67,7 @@ internal static class DoctorCommand
                 ["dotnet"] = RuntimeInformation.FrameworkDescription,
             };
             Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
-            return usable ? 0 : 1;
+            return usable ? ExitCodes.Ok : ExitCodes.Failed;
         }
 
         Console.Out.WriteLine($"ONNX Runtime  {version}");
@@ -86,7 +92,7 @@ internal static class DoctorCommand
         Console.Out.WriteLine($"  cores     {Environment.ProcessorCount} logical");
         Console.Out.WriteLine($"  memory    {memory / (1024.0 * 1024 * 1024):F1} GiB");
         Console.Out.WriteLine($"  OS        {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
-        return usable ? 0 : 1;
+        return usable ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     private static string CpuModel()

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Text.Json;
+using AutoGlm.Execution;
 using AutoGlm.Generation;
 
 namespace AutoGlm.Cli;
@@ -6,32 +8,75 @@ namespace AutoGlm.Cli;
 /// <summary><c>autoglm generate</c>: one completion of a raw prompt, streamed, or as one JSON object.</summary>
 internal static class GenerateCommand
 {
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var cli = new CommandLine(args, "greedy", "ignore-eos", "json");
-        string modelPath = cli.Require("model");
-        string prompt = cli.Require("prompt");
-        int maxNewTokens = cli.GetInt("max-new-tokens", 64, 1, 1_000_000);
-        bool greedy = cli.Has("greedy");
-        bool ignoreEos = cli.Has("ignore-eos");
-        bool json = cli.Has("json");
-        double temperature = cli.GetDouble("temperature", greedy ? 0 : 1, 0, 100);
-        int? seed = cli.Has("seed") ? cli.GetInt("seed", 0, 0) : null;
-        string provider = cli.Get("provider") ?? "cpu";
-        cli.ThrowOnUnknown();
+        Option<string> model = ModelOption(required: true);
+        Option<string> prompt = CliOptions.Text("--prompt", "The raw text to continue (no chat template is applied).", "TEXT", required: true, emptyHint: "give the text to continue from");
+        Option<int> maxNewTokens = CliOptions.Int("--max-new-tokens", "The most tokens to generate.", 64, 1, 1_000_000);
+        Option<bool> greedy = CliOptions.Flag("--greedy", "Always take the most likely token (temperature 0).");
+        Option<bool> ignoreEos = CliOptions.Flag("--ignore-eos", "Keep generating after an end-of-sequence token.");
+        Option<bool> json = CliOptions.Flag("--json", "Print one JSON object (prompt and generated ids, text, finish reason, timings) instead of streaming text.");
+        Option<double?> temperature = CliOptions.OptionalDouble("--temperature", "Sampling temperature (default 1, or 0 with --greedy).", 0, 100);
+        Option<int?> seed = CliOptions.OptionalInt("--seed", "Sampling seed, for repeatable samples.", 0, int.MaxValue);
+        Option<ExecutionProvider> provider = ProviderOption();
 
-        GlmModelOptions modelOptions;
-        try
+        var command = new Command("generate", "Complete a prompt with a model, streaming the text (or one JSON object with --json).")
         {
-            modelOptions = new GlmModelOptions { ExecutionProvider = Execution.ExecutionProvider.Parse(provider), MaxBatchSize = 1, WarmUp = false };
-        }
-        catch (ArgumentException ex)
+            model, prompt, maxNewTokens, greedy, ignoreEos, json, temperature, seed, provider,
+        };
+        command.SetAction((parse, cancellationToken) =>
         {
-            throw new CommandLineException(ex.Message);
-        }
+            bool isGreedy = parse.GetValue(greedy);
+            var options = new GenerationOptions
+            {
+                MaxNewTokens = parse.GetValue(maxNewTokens),
+                Temperature = (float)(parse.GetValue(temperature) ?? (isGreedy ? 0 : 1)),
+                IgnoreEos = parse.GetValue(ignoreEos),
+                Seed = parse.GetValue(seed),
+            };
+            return RunAsync(parse.GetValue(model)!, parse.GetValue(prompt)!, options, parse.GetValue(provider)!, parse.GetValue(json), cancellationToken);
+        });
+        return command;
+    }
 
+    /// <summary>The <c>--model MODEL</c> option every command that loads a model shares.</summary>
+    internal static Option<string> ModelOption(bool required)
+        => CliOptions.Text("--model", "The model folder (written by 'autoglm build').", "MODEL", required, emptyHint: "give a model folder written by 'autoglm build'");
+
+    private static Option<ExecutionProvider> ProviderOption()
+    {
+        var option = new Option<ExecutionProvider>("--provider")
+        {
+            Description = "Execution provider: cpu, cuda, cuda:N, directml or auto.",
+            HelpName = "cpu|cuda[:N]|directml|auto",
+            DefaultValueFactory = _ => ExecutionProvider.Cpu,
+            CustomParser = result =>
+            {
+                if (result.Tokens.Count == 0)
+                {
+                    return ExecutionProvider.Cpu;
+                }
+
+                string text = result.Tokens[^1].Value;
+                try
+                {
+                    return ExecutionProvider.Parse(text);
+                }
+                catch (ArgumentException)
+                {
+                    result.AddError($"option '--provider' must be cpu, cuda, cuda:N, directml or auto, not '{CliOptions.Quote(text)}'.");
+                    return ExecutionProvider.Cpu;
+                }
+            },
+        };
+        option.CompletionSources.Add("cpu", "cuda", "directml", "auto");
+        return option;
+    }
+
+    private static async Task<int> RunAsync(string modelPath, string prompt, GenerationOptions options, ExecutionProvider provider, bool json, CancellationToken cancellationToken)
+    {
+        var modelOptions = new GlmModelOptions { ExecutionProvider = provider, MaxBatchSize = 1, WarmUp = false };
         await using GlmModel model = await GlmModel.LoadAsync(modelPath, modelOptions, cancellationToken).ConfigureAwait(false);
-        var options = new GenerationOptions { MaxNewTokens = maxNewTokens, Temperature = (float)temperature, IgnoreEos = ignoreEos, Seed = seed };
         IReadOnlyList<int> promptIds = model.Tokenizer.Encode(prompt);
         if (json)
         {
@@ -51,7 +96,7 @@ internal static class GenerateCommand
                 },
             };
             Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
-            return 0;
+            return ExitCodes.Ok;
         }
 
         await foreach (GeneratedToken token in model.GenerateStreamingAsync(promptIds, options, cancellationToken).ConfigureAwait(false))
@@ -60,6 +105,6 @@ internal static class GenerateCommand
         }
 
         Console.Out.WriteLine();
-        return 0;
+        return ExitCodes.Ok;
     }
 }

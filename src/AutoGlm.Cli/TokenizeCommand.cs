@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -12,121 +13,77 @@ namespace AutoGlm.Cli;
 /// </summary>
 internal static class TokenizeCommand
 {
-    private const string Usage = "usage: autoglm tokenize (--model MODEL | --tokenizer FILE) (--text TEXT | --file FILE) [--json] [--decode] [--no-special-tokens]";
-
-    internal static int Run(string[] args) => Run(args, Console.Out, Console.Error);
-
-    internal static int Run(string[] args, TextWriter output, TextWriter error)
+    public static Command Create()
     {
-        string? model = null;
-        string? text = null;
-        string? file = null;
-        bool json = false;
-        bool decode = false;
-        bool parseSpecial = true;
-        for (int i = 0; i < args.Length; i++)
+        Option<string> model = GenerateCommand.ModelOption(required: false);
+        model.Description = "A model folder; its tokenizer.json (or tokenizer.model) is used.";
+        Option<string> tokenizer = CliOptions.Text("--tokenizer", "A tokenizer file (tokenizer.json, or a tiktoken tokenizer.model) instead of a model folder.", "FILE", emptyHint: "give a tokenizer file");
+        Option<string> text = CliOptions.Text("--text", "The text to encode (with --decode: the ids to decode).", "TEXT");
+        Option<string> file = CliOptions.Text("--file", "A UTF-8 file holding the text (with --decode: the ids).", "FILE", emptyHint: "give a file to read");
+        Option<bool> json = CliOptions.Flag("--json", "Print a JSON array of ids (with --decode: a JSON string).");
+        Option<bool> decode = CliOptions.Flag("--decode", "Turn ids (a JSON array, or numbers separated by spaces or commas) back into text.");
+        Option<bool> noSpecial = CliOptions.Flag("--no-special-tokens", "Encode special tokens written in the text as plain text.");
+
+        var command = new Command("tokenize", "Turn text into token ids as the Hugging Face tokenizer's encode(text, add_special_tokens=False) does, or ids back into text with --decode.")
         {
-            string argument = args[i];
-            switch (argument)
+            model, tokenizer, text, file, json, decode, noSpecial,
+        };
+        command.Validators.Add(result =>
+        {
+            bool hasModel = result.GetResult(model) is { Implicit: false };
+            bool hasTokenizer = result.GetResult(tokenizer) is { Implicit: false };
+            if (hasModel == hasTokenizer)
             {
-                case "--model" or "--tokenizer" or "--text" or "--file":
-                    if (i + 1 >= args.Length)
-                    {
-                        return Fail(error, $"{argument} needs a value; {Usage}");
-                    }
-
-                    string value = args[++i];
-                    if (argument == "--text")
-                    {
-                        text = value;
-                    }
-                    else if (argument == "--file")
-                    {
-                        file = value;
-                    }
-                    else if (model is not null)
-                    {
-                        return Fail(error, $"give only one of --model and --tokenizer; {Usage}");
-                    }
-                    else
-                    {
-                        model = value;
-                    }
-
-                    break;
-                case "--json":
-                    json = true;
-                    break;
-                case "--decode":
-                    decode = true;
-                    break;
-                case "--no-special-tokens":
-                    parseSpecial = false;
-                    break;
-                default:
-                    return Fail(error, $"unknown option '{argument}'; {Usage}");
-            }
-        }
-
-        if (model is null)
-        {
-            return Fail(error, $"--model or --tokenizer is required; {Usage}");
-        }
-
-        if ((text is null) == (file is null))
-        {
-            return Fail(error, $"give exactly one of --text and --file; {Usage}");
-        }
-
-        try
-        {
-            string input = text ?? File.ReadAllText(file!, Encoding.UTF8);
-            Tokenizer tokenizer = Tokenizer.Load(model);
-            if (decode)
-            {
-                if (!TryParseIds(input, out int[] ids, out string? problem))
-                {
-                    return Fail(error, problem!);
-                }
-
-                string decoded = tokenizer.Decode(ids);
-                output.WriteLine(json ? JsonSerializer.Serialize(decoded, CliJson.Options) : decoded);
-                return 0;
+                result.AddError(hasModel ? "give only one of --model and --tokenizer." : "--model or --tokenizer is required.");
             }
 
-            IReadOnlyList<int> encoded = tokenizer.Encode(input, parseSpecial);
-            output.WriteLine(json
-                ? "[" + string.Join(",", encoded.Select(id => id.ToString(CultureInfo.InvariantCulture))) + "]"
-                : string.Join(" ", encoded.Select(id => id.ToString(CultureInfo.InvariantCulture))));
-            return 0;
-        }
-        catch (Exception e) when (e is AutoGlmException or IOException or UnauthorizedAccessException)
+            if ((result.GetResult(text) is { Implicit: false }) == (result.GetResult(file) is { Implicit: false }))
+            {
+                result.AddError("give exactly one of --text and --file.");
+            }
+        });
+        command.SetAction(parse => Run(
+            parse.GetValue(model) ?? parse.GetValue(tokenizer)!,
+            parse.GetValue(text),
+            parse.GetValue(file),
+            parse.GetValue(json),
+            parse.GetValue(decode),
+            !parse.GetValue(noSpecial)));
+        return command;
+    }
+
+    private static int Run(string model, string? text, string? file, bool json, bool decode, bool parseSpecial)
+    {
+        string input = text ?? File.ReadAllText(file!, Encoding.UTF8);
+        Tokenizer tokenizer = Tokenizer.Load(model);
+        if (decode)
         {
-            return Fail(error, e.Message);
+            int[] ids = ParseIds(input);
+            string decoded = tokenizer.Decode(ids);
+            Console.Out.WriteLine(json ? JsonSerializer.Serialize(decoded, CliJson.Options) : decoded);
+            return ExitCodes.Ok;
         }
+
+        IReadOnlyList<int> encoded = tokenizer.Encode(input, parseSpecial);
+        Console.Out.WriteLine(json
+            ? "[" + string.Join(",", encoded.Select(id => id.ToString(CultureInfo.InvariantCulture))) + "]"
+            : string.Join(" ", encoded.Select(id => id.ToString(CultureInfo.InvariantCulture))));
+        return ExitCodes.Ok;
     }
 
     /// <summary>Reads ids written as a JSON array or separated by white space or commas.</summary>
-    private static bool TryParseIds(string input, out int[] ids, out string? problem)
+    private static int[] ParseIds(string input)
     {
         string[] parts = input.Trim().TrimStart('[').TrimEnd(']').Split([' ', ',', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        ids = new int[parts.Length];
+        var ids = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
         {
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out ids[i]))
             {
-                problem = $"--decode expects token ids (a JSON array or numbers separated by spaces), but item {i + 1} is '{parts[i]}'";
-                return false;
+                throw new CommandLineException($"--decode expects token ids (a JSON array or numbers separated by spaces), but item {i + 1} is '{CliOptions.Quote(parts[i])}'.");
             }
         }
 
-        problem = null;
-        return true;
-    }
-
-    private static int Fail(TextWriter error, string message)
-    {
-        error.WriteLine($"autoglm tokenize: {message}");
-        return 1;
+        return ids;
     }
 }

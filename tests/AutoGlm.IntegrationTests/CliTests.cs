@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace AutoGlm.IntegrationTests;
 
 [Collection(TinyModelCollection.Name)]
@@ -37,7 +35,7 @@ public sealed class CliTests
         (int exitCode, string output, string errors) = await RunCliAsync(["chat", "--model", missing], "");
 
         Assert.Equal(1, exitCode);
-        Assert.Equal($"autoglm: The model folder '{missing}' does not exist. Build one with 'autoglm build --from CHECKPOINT --out {missing}' (or 'autoglm random' for a test model).", errors.Trim().Split('\n')[^1]);
+        Assert.Equal($"autoglm chat: The model folder '{missing}' does not exist. Build one with 'autoglm build --from CHECKPOINT --out {missing}' (or 'autoglm random' for a test model).", errors.Trim().Split('\n')[^1]);
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
     }
 
@@ -73,35 +71,7 @@ public sealed class CliTests
 
     private static async Task<(int ExitCode, string Output, string Errors)> RunCliAsync(string[] arguments, string input)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AutoGlm.Cli.dll"));
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await output, await errors);
+        CliProcess.Result result = await CliProcess.RunAsync(arguments, input);
+        return (result.ExitCode, result.Output, result.Errors);
     }
 }

@@ -98,6 +98,7 @@ internal sealed class OrtRuntime
 
             try
             {
+                OrtTelemetry.DisableUnlessConfigured();
                 string? loadedFrom = UseExplicitLibrary();
                 OrtEnv env;
                 if (OrtEnv.IsCreated)
