@@ -183,7 +183,8 @@ public sealed class CliCommandTests
         CliProcess.Result run = await CliProcess.RunAsync(["doctor"]);
 
         Assert.True(run.ExitCode == 0, run.Errors);
-        Assert.StartsWith("ONNX Runtime  1.30.0 (C API ", run.Output, StringComparison.Ordinal);
+        Assert.StartsWith("ONNX Runtime  1.31.0\n", run.Output, StringComparison.Ordinal);
+        Assert.Contains("CUDA environment", run.Output, StringComparison.Ordinal);
         Assert.Contains("\n  CPU       available\n", run.Output, StringComparison.Ordinal);
     }
 
