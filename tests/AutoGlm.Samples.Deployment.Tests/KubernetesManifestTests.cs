@@ -39,6 +39,15 @@ public sealed class KubernetesManifestTests
     }
 
     [Fact]
+    public void StrictParsing_MisspeltField_IsRejected()
+    {
+        string text = File.ReadAllText(Path.Combine(s_folder, "deployment.yaml")).Replace("terminationGracePeriodSeconds", "terminationGracePeriodSecond", StringComparison.Ordinal);
+
+        Exception ex = Assert.ThrowsAny<Exception>(() => KubernetesYaml.Deserialize<V1Deployment>(text, strict: true));
+        Assert.Contains("terminationGracePeriodSecond", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Deployment_Probes_ReadinessOnHealth_LivenessOnAlive_OnTheListeningPort()
     {
         V1Deployment deployment = Load<V1Deployment>("deployment.yaml");
