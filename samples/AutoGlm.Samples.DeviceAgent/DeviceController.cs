@@ -130,10 +130,8 @@ public sealed partial class DeviceController : IAsyncDisposable
 
                 Log.CommandSent(_logger, deviceId, what, correlationId, attempt);
                 Task<DeviceAck?> outcome = pending.Outcome.Task;
-                TimeSpan wait = _options.AckTimeout;
-                if (await Task.WhenAny(outcome, Task.Delay(wait, _time, cancellationToken)).ConfigureAwait(false) != outcome)
+                if (!await CompletesWithinAsync(outcome, _options.AckTimeout, cancellationToken).ConfigureAwait(false))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
                     if (attempt == _options.MaxAttempts)
                     {
                         break;
@@ -142,9 +140,8 @@ public sealed partial class DeviceController : IAsyncDisposable
                     // A late acknowledgement still counts while the agent waits to publish again.
                     TimeSpan pause = _options.Retry.DelayFor(attempt - 1, Random.Shared.NextDouble());
                     Log.NoAckYet(_logger, deviceId, correlationId, attempt, pause.TotalMilliseconds);
-                    if (await Task.WhenAny(outcome, Task.Delay(pause, _time, cancellationToken)).ConfigureAwait(false) != outcome)
+                    if (!await CompletesWithinAsync(outcome, pause, cancellationToken).ConfigureAwait(false))
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
                         continue;
                     }
                 }
@@ -197,6 +194,20 @@ public sealed partial class DeviceController : IAsyncDisposable
         string reason = device.StatusReason is null ? string.Empty : $" ({device.StatusReason})";
         string outcome = sent ? "the command was sent but the device went offline before acknowledging it" : "the command was not sent";
         return new CommandResult(device.Id, property, CommandStatus.DeviceOffline, $"{device.Id} is offline{since}{reason}; {outcome}.", attempts, elapsed, correlationId, device.State);
+    }
+
+    /// <summary>Whether <paramref name="task"/> completes within <paramref name="timeout"/> on the controller's clock.</summary>
+    private async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 
     private long Elapsed(long start) => (long)_time.GetElapsedTime(start).TotalMilliseconds;

@@ -52,6 +52,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             var clock = Stopwatch.StartNew();
             int next = 0;
             TimeSpan termAt = TimeSpan.MaxValue, killStart = TimeSpan.MaxValue, killEnd = TimeSpan.MaxValue;
+            bool killedExited = false;
             Uri completions = new(gateway.BaseAddress, "v1/chat/completions");
 
             async Task WorkerAsync()
@@ -92,6 +93,9 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
                 await Task.Delay(s_killAt - s_drainAt);
                 killStart = clock.Elapsed;
                 killed.Kill();
+                // SIGKILL is asynchronous: until the process is reaped its sockets may still take requests, so a request is
+                // "in flight on the killed replica" if it started before the exit was observed and ended after the signal.
+                killedExited = await killed.WaitForExitAsync(TimeSpan.FromSeconds(10));
                 killEnd = clock.Elapsed;
             }
 
@@ -102,7 +106,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             Outcome[] failed = [.. all.Where(o => o.Status != 200)];
             string Count(string replica) => $"{replica}: {all.Count(o => o.Replica == replica && o.Status == 200)} ok / {all.Count(o => o.Replica == replica && o.Status != 200)} failed";
             output.WriteLine($"sent {all.Length}, succeeded {all.Length - failed.Length}, failed {failed.Length} in {clock.Elapsed.TotalSeconds:0.0} s; " +
-                $"SIGTERM replica-0 at {termAt.TotalSeconds:0.00} s, SIGKILL replica-1 at {killStart.TotalSeconds:0.00}-{killEnd.TotalSeconds:0.00} s; " +
+                $"SIGTERM replica-0 at {termAt.TotalSeconds:0.00} s, SIGKILL replica-1 at {killStart.TotalSeconds:0.000} s, its exit observed at {killEnd.TotalSeconds:0.000} s; " +
                 string.Join("; ", replicas.Select(r => Count(r.Name))));
             foreach (Outcome f in failed)
             {
@@ -110,11 +114,12 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             }
 
             Assert.True(all.Length >= 30, $"only {all.Length} requests were sent");
+            Assert.True(killedExited, $"{killed.Name} did not exit within 10 s of SIGKILL");
             // The only failures: requests the killed replica had accepted and not answered when it died.
             Assert.All(failed, f =>
             {
                 Assert.Equal(killed.Name, f.Replica);
-                Assert.True(f.Start < killEnd && f.End >= killStart, $"#{f.Id} ({f.Start}-{f.End}) was not in flight at the kill ({killStart}-{killEnd})");
+                Assert.True(f.Start < killEnd && f.End >= killStart, $"#{f.Id} ({f.Start}-{f.End}) was not in flight at the kill (signal {killStart}, exit observed {killEnd})");
             });
             // Every request the drained replica took, including those in flight at SIGTERM, finished; it exited cleanly.
             Outcome[] onDrained = [.. all.Where(o => o.Replica == drained.Name)];

@@ -31,6 +31,11 @@ public sealed class TcpRelay : IAsyncDisposable
     /// <summary>Resets every relayed connection and stops accepting.</summary>
     public async Task KillAsync()
     {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         _listener.Stop();
         lock (_sockets)
@@ -42,8 +47,9 @@ public sealed class TcpRelay : IAsyncDisposable
                     socket.LingerState = new LingerOption(true, 0);
                     socket.Close();
                 }
-                catch (SocketException)
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {
+                    // A pump already closed it when its peer went away.
                 }
             }
 
