@@ -14,6 +14,7 @@ public static class SampleApp
     {
         builder.Services.AddOptions<OpenAiApiOptions>().Bind(builder.Configuration.GetSection("OpenAiApi"))
             .Validate(o => o.MaxRequestBodyBytes > 0 && o.MaxTokens > 0 && o.MaxMessages > 0, "OpenAiApi:MaxRequestBodyBytes, MaxTokens and MaxMessages must be positive.")
+            .Validate(o => o.ShutdownDelay >= TimeSpan.Zero && IPAddress.TryParse(o.ListenAddress, out _), "OpenAiApi:ShutdownDelay must not be negative and OpenAiApi:ListenAddress must be an IP address (127.0.0.1, or 0.0.0.0 in a container).")
             .ValidateOnStart();
         builder.Services.AddSingleton<ServedModel>();
         builder.Services.AddSingleton<ApiKeyFilter>();
@@ -21,17 +22,21 @@ public static class SampleApp
 
         // The model, its IChatClient, start-up loading, drain on shutdown and the AutoGlm meter: one line, options from appsettings.
         builder.Services.AddAutoGlm(builder.Configuration.GetSection("AutoGlm")).AddHealthCheck();
+        builder.Services.AddSingleton<ShutdownGate>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ShutdownGate>());
+        builder.Services.AddHealthChecks().AddCheck<ShutdownGate>("shutdown", tags: ["ready"]);
 
         int port = builder.Configuration.GetValue("OpenAiApi:Port", 5080);
+        // Loopback unless configured otherwise (a container): the sample has no TLS, and its API key travels in clear text.
+        IPAddress address = IPAddress.TryParse(builder.Configuration.GetValue("OpenAiApi:ListenAddress", "127.0.0.1"), out IPAddress? parsed) ? parsed : IPAddress.Loopback;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // Loopback only: the sample has no TLS, and its API key (when set) travels in clear text.
-            kestrel.Listen(IPAddress.Loopback, port);
+            kestrel.Listen(address, port);
             kestrel.Limits.MaxRequestBodySize = builder.Configuration.GetValue("OpenAiApi:MaxRequestBodyBytes", 1024 * 1024) + 1;
         });
     }
 
-    /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/models</c>, <c>/health</c> and <c>/metrics</c>.</summary>
+    /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/models</c>, <c>/health</c> (readiness), <c>/alive</c> (liveness) and <c>/metrics</c>.</summary>
     public static void Map(WebApplication app)
     {
         // The exporter must listen before the first request records anything.
@@ -41,6 +46,8 @@ public static class SampleApp
         v1.MapPost("/chat/completions", ChatCompletionEndpoint.HandleAsync);
         v1.MapGet("/models", (ServedModel served) => served.List());
         app.MapHealthChecks("/health");
+        // Liveness: the process answers; no check runs, so a model still loading or a drain does not get the pod restarted.
+        app.MapHealthChecks("/alive", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false });
         app.MapGet("/metrics", (PrometheusMeterExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapFallback((HttpContext http) => new OpenAiRequestException(404, $"Unknown path {http.Request.Method} {http.Request.Path}.", "invalid_request_error", null, "unknown_url").ToResult());
     }
