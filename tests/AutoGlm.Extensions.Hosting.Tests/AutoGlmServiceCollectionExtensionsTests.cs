@@ -68,16 +68,18 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
     }
 
     [Fact]
-    public async Task AddAutoGlm_ChatClientRegisteredBefore_KeepsIt()
+    public async Task AddAutoGlm_ChatClientRegisteredBefore_ResolvesAutoGlmLastAndKeepsBoth()
     {
+        // Like services.AddChatClient: the last IChatClient registered without a key is the one resolved.
         var services = new ServiceCollection();
         using var mine = new FakeChatClient(new FakeChatClientFactory(), null!);
         services.AddSingleton<IChatClient>(mine);
         services.AddAutoGlm(o => o.ModelPath = _modelFolder);
         await using ServiceProvider provider = services.BuildServiceProvider();
 
-        Assert.Same(mine, provider.GetRequiredService<IChatClient>());
-        Assert.NotNull(provider.GetRequiredService<GlmModelHost>());
+        IChatClient resolved = provider.GetRequiredService<IChatClient>();
+        Assert.Same(provider.GetRequiredService<GlmModelHost>(), resolved.GetService<GlmModelHost>());
+        Assert.Equal([mine, resolved], provider.GetServices<IChatClient>());
     }
 
     [Fact]
