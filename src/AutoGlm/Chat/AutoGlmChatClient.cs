@@ -81,6 +81,15 @@ public sealed class AutoGlmChatClient : IChatClient
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ChatResponse response = await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false);
+        foreach (ChatMessage message in response.Messages)
+        {
+            // The streamed update carries the warning; the response keeps it where callers look for response metadata.
+            if (message.AdditionalProperties?.TryGetValue(ToolsDroppedPropertyName, out object? dropped) == true)
+            {
+                (response.AdditionalProperties ??= [])[ToolsDroppedPropertyName] = dropped;
+            }
+        }
+
         if (options?.ResponseFormat is ChatResponseFormatJson && response.FinishReason == ChatFinishReason.Stop)
         {
             EnsureJson(response.Text);
