@@ -1,7 +1,8 @@
-using System.Diagnostics.Metrics;
 using System.Net;
-using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace AutoGlm.Samples.WebApi;
 
@@ -9,7 +10,11 @@ namespace AutoGlm.Samples.WebApi;
 /// <remarks>Stateless.</remarks>
 public static class SampleApp
 {
-    /// <summary>Registers the model with <c>AddAutoGlm</c> (from the <c>AutoGlm</c> section), the API options, the metrics exporter, and binds Kestrel to 127.0.0.1 only.</summary>
+    /// <summary>
+    /// Registers the model with <c>AddAutoGlm</c> (from the <c>AutoGlm</c> section), the API options, the OpenTelemetry SDK (the
+    /// <c>AutoGlm</c> meter and activity source; Prometheus scrape endpoint; OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set),
+    /// and binds Kestrel to 127.0.0.1 only.
+    /// </summary>
     public static void Configure(WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<OpenAiApiOptions>().Bind(builder.Configuration.GetSection("OpenAiApi"))
@@ -18,7 +23,18 @@ public static class SampleApp
             .ValidateOnStart();
         builder.Services.AddSingleton<ServedModel>();
         builder.Services.AddSingleton<ApiKeyFilter>();
-        builder.Services.AddSingleton(sp => new PrometheusMeterExporter("AutoGlm", sp.GetService<IMeterFactory>()));
+
+        // Telemetry through the OpenTelemetry SDK: /metrics for Prometheus, and OTLP (traces and metrics) to the collector named by
+        // the standard OTEL_EXPORTER_OTLP_ENDPOINT (and OTEL_EXPORTER_OTLP_PROTOCOL, ..._HEADERS), only when it is set.
+        OpenTelemetryBuilder telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("AutoGlm.Samples.WebApi"))
+            .WithMetrics(metrics => metrics.AddMeter(AutoGlmTelemetry.MeterName).AddPrometheusExporter())
+            // The HTTP request spans are the parents of AutoGlm's chat spans (the default sampler follows the parent).
+            .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddSource(AutoGlmTelemetry.ActivitySourceName));
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
 
         // The model, its IChatClient, start-up loading, drain on shutdown and the AutoGlm meter: one line, options from appsettings.
         builder.Services.AddAutoGlm(builder.Configuration.GetSection("AutoGlm")).AddHealthCheck();
@@ -39,16 +55,13 @@ public static class SampleApp
     /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/models</c>, <c>/health</c> (readiness), <c>/alive</c> (liveness) and <c>/metrics</c>.</summary>
     public static void Map(WebApplication app)
     {
-        // The exporter must listen before the first request records anything.
-        app.Services.GetRequiredService<PrometheusMeterExporter>();
-
         RouteGroupBuilder v1 = app.MapGroup("/v1").AddEndpointFilter<ApiKeyFilter>();
         v1.MapPost("/chat/completions", ChatCompletionEndpoint.HandleAsync);
         v1.MapGet("/models", (ServedModel served) => served.List());
         app.MapHealthChecks("/health");
         // Liveness: the process answers; no check runs, so a model still loading or a drain does not get the pod restarted.
         app.MapHealthChecks("/alive", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false });
-        app.MapGet("/metrics", (PrometheusMeterExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapFallback((HttpContext http) => new OpenAiRequestException(404, $"Unknown path {http.Request.Method} {http.Request.Path}.", "invalid_request_error", null, "unknown_url").ToResult());
     }
 }

@@ -24,10 +24,10 @@ public static class AutoGlmBuilderExtensions
     public static IAutoGlmBuilder AddHealthCheck(this IAutoGlmBuilder builder, string? name = null, HealthStatus? failureStatus = null, IEnumerable<string>? tags = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var registration = new AutoGlmRegistration(builder.Key);
+        string? key = builder.Key;
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             name ?? (builder.Key is null ? "autoglm" : $"autoglm-{builder.Key}"),
-            sp => new GlmModelHealthCheck(registration.ResolveHost(sp)),
+            sp => new GlmModelHealthCheck(AutoGlmRegistration.ResolveHost(sp, key)),
             failureStatus,
             tags));
         return builder;

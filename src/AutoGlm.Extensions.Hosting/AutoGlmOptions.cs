@@ -1,4 +1,5 @@
 using AutoGlm.Chat;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace AutoGlm.Extensions.Hosting;
@@ -22,13 +23,19 @@ public sealed class AutoGlmOptions
     /// </summary>
     public string? ModelId { get; set; }
 
+    /// <summary>
+    /// Other ids the chat client answers to in <c>ChatOptions.ModelId</c>, e.g. <c>glm-4</c> for Semantic Kernel's
+    /// <c>PromptExecutionSettings.ModelId</c>; empty by default, so any id but <see cref="ModelId"/> is rejected with <see cref="NotSupportedException"/>.
+    /// </summary>
+    public IList<string> ModelAliases { get; } = [];
+
     /// <summary>Where the model runs: <c>cpu</c> (default), <c>cuda</c>, <c>cuda:1</c>, <c>directml</c>, <c>dml:0</c> or <c>auto</c> (case-insensitive).</summary>
     public string ExecutionProvider { get; set; } = "cpu";
 
     /// <summary>Threads ONNX Runtime uses inside one operator; 0 (default) lets it choose.</summary>
     public int IntraOpThreads { get; set; }
 
-    /// <summary>The most sequences decoded together in one step; 8 by default.</summary>
+    /// <summary>The most sequences decoded together in one step (1 to 256); 8 by default.</summary>
     public int MaxBatchSize { get; set; } = 8;
 
     /// <summary>The most positions (prompt + generated) one request may use; unset means the model's context length.</summary>
@@ -40,7 +47,7 @@ public sealed class AutoGlmOptions
     /// <summary>The most requests that may wait for a batch slot; one more is rejected with <see cref="QueueFullException"/>. 64 by default.</summary>
     public int QueueCapacity { get; set; } = 64;
 
-    /// <summary>The most prompt tokens read between two decode steps; 256 by default.</summary>
+    /// <summary>The most prompt tokens read between two decode steps, bounding the pause running requests see while a long prompt is read; 256 by default.</summary>
     public int PrefillChunkTokens { get; set; } = 256;
 
     /// <summary>How the weights reach ONNX Runtime's kernels (see <see cref="GlmModelOptions.WeightLoading"/>): <c>Packed</c> by default (fastest decoding), or <c>Mapped</c> (near-instant load, shared pages, slower fp32/fp16 decoding; refused for int4).</summary>
@@ -79,7 +86,7 @@ public sealed class AutoGlmOptions
     /// <summary>The share of the request queue (0 to 1] at which the health check reports Degraded; 0.8 by default.</summary>
     public double DegradedQueueFraction { get; set; } = 0.8;
 
-    internal GlmModelOptions ToModelOptions(ILoggerFactory loggerFactory) => new()
+    internal GlmModelOptions ToModelOptions(ILoggerFactory loggerFactory, IMeterFactory? meterFactory) => new()
     {
         ExecutionProvider = Execution.ExecutionProvider.Parse(ExecutionProvider),
         IntraOpThreads = IntraOpThreads,
@@ -91,6 +98,7 @@ public sealed class AutoGlmOptions
         WeightLoading = WeightLoading,
         WarmUp = WarmUp,
         LoggerFactory = loggerFactory,
+        MeterFactory = meterFactory,
     };
 
     internal AutoGlmChatClientOptions ToChatClientOptions() => new()
@@ -98,6 +106,7 @@ public sealed class AutoGlmOptions
         ModelId = ModelId ?? DefaultModelId(ModelPath!),
         DefaultMaxOutputTokens = DefaultMaxOutputTokens,
         ParseReasoning = ParseReasoning,
+        ModelAliases = [.. ModelAliases],
     };
 
     internal static string DefaultModelId(string modelPath)

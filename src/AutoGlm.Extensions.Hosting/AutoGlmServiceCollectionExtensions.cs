@@ -16,12 +16,16 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// Registers AutoGlm models in a service collection: <c>services.AddAutoGlm(configuration.GetSection("AutoGlm"))</c>.
 /// </summary>
 /// <remarks>
-/// Each call registers, as singletons: a <see cref="GlmModelHost"/> that owns the model (keyed for <c>AddKeyedAutoGlm</c>),
-/// an <see cref="IChatClient"/> that routes every request through that host, the options (validated when the application
-/// starts), and — once — the hosted service that loads models at start-up and drains them at shutdown, the options validator,
-/// the <c>AutoGlm</c> meter's instruments and <see cref="TimeProvider.System"/>. Defaults are added with <c>TryAdd</c>, so
-/// services registered earlier (e.g. your own <see cref="IChatClient"/> or <see cref="TimeProvider"/>) win. Calling a method
-/// again for the same key adds to that registration's configuration. Not thread-safe (like every service-collection change).
+/// Each key's first call registers, as singletons: a <see cref="GlmModelHost"/> that owns the model (keyed for <c>AddKeyedAutoGlm</c>),
+/// an <see cref="IChatClient"/> built from the registration's <see cref="IAutoGlmBuilder.ChatClientBuilder"/> (keyed likewise), the
+/// options (validated when the application starts), and — once — the hosted service that loads models at start-up and drains them at
+/// shutdown, the options validator and <see cref="TimeProvider.System"/>. The chat client is added the way
+/// <c>services.AddChatClient(...)</c> adds one: when several <see cref="IChatClient"/>s are registered without a key, the last one is
+/// resolved (all are in <c>GetServices&lt;IChatClient&gt;()</c>); use <c>AddKeyedAutoGlm</c> to keep AutoGlm beside another provider.
+/// Other defaults are added with <c>TryAdd</c>, so services registered earlier (e.g. your own <see cref="TimeProvider"/>) win.
+/// Metrics go to the <c>AutoGlm</c> meter of the <see cref="IMeterFactory"/> service (the generic host registers one), when there is one.
+/// Calling a method again for the same key adds to that registration's configuration and returns the same pipeline.
+/// Not thread-safe (like every service-collection change).
 /// </remarks>
 public static class AutoGlmServiceCollectionExtensions
 {
@@ -38,8 +42,7 @@ public static class AutoGlmServiceCollectionExtensions
     public static IAutoGlmBuilder AddAutoGlm(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        AddCore(services, key: null).BindConfiguration(DefaultSectionName);
-        return new AutoGlmBuilder(services, key: null);
+        return AddCore(services, key: null, static o => o.BindConfiguration(DefaultSectionName));
     }
 
     /// <summary>
@@ -55,8 +58,7 @@ public static class AutoGlmServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(key);
-        AddCore(services, key).BindConfiguration($"{DefaultSectionName}:{key}");
-        return new AutoGlmBuilder(services, key);
+        return AddCore(services, key, o => o.BindConfiguration($"{DefaultSectionName}:{key}"));
     }
 
     /// <summary>Registers a model configured in code.</summary>
@@ -68,8 +70,7 @@ public static class AutoGlmServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        AddCore(services, key: null).Configure(configure);
-        return new AutoGlmBuilder(services, key: null);
+        return AddCore(services, key: null, o => o.Configure(configure));
     }
 
     /// <summary>Registers a model configured by a configuration section, e.g. <c>configuration.GetSection("AutoGlm")</c>.</summary>
@@ -81,8 +82,7 @@ public static class AutoGlmServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        AddCore(services, key: null).Bind(configuration);
-        return new AutoGlmBuilder(services, key: null);
+        return AddCore(services, key: null, o => o.Bind(configuration));
     }
 
     /// <summary>Registers one of several models under <paramref name="key"/>, configured in code; resolve it with <c>[FromKeyedServices(key)] IChatClient</c>.</summary>
@@ -97,8 +97,7 @@ public static class AutoGlmServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(configure);
-        AddCore(services, key).Configure(configure);
-        return new AutoGlmBuilder(services, key);
+        return AddCore(services, key, o => o.Configure(configure));
     }
 
     /// <summary>Registers one of several models under <paramref name="key"/>, configured by a configuration section.</summary>
@@ -113,41 +112,44 @@ public static class AutoGlmServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(configuration);
-        AddCore(services, key).Bind(configuration);
-        return new AutoGlmBuilder(services, key);
+        return AddCore(services, key, o => o.Bind(configuration));
     }
 
-    private static OptionsBuilder<AutoGlmOptions> AddCore(IServiceCollection services, string? key)
+    private static AutoGlmBuilder AddCore(IServiceCollection services, string? key, Action<OptionsBuilder<AutoGlmOptions>> configure)
     {
-        var registration = new AutoGlmRegistration(key);
-        OptionsBuilder<AutoGlmOptions> options = services.AddOptions<AutoGlmOptions>(registration.OptionsName).ValidateOnStart();
+        configure(services.AddOptions<AutoGlmOptions>(AutoGlmRegistration.OptionsNameOf(key)).ValidateOnStart());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AutoGlmOptions>, AutoGlmOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IGlmModelLoader, GlmModelLoader>();
-        services.TryAddSingleton(static sp => new AutoGlmMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GlmModelHostedService>());
-        if (!services.Any(d => d.ServiceType == typeof(AutoGlmRegistration) && d.ImplementationInstance is AutoGlmRegistration r && r == registration))
+        AutoGlmRegistration? registration = services
+            .Select(d => d.ServiceType == typeof(AutoGlmRegistration) ? d.ImplementationInstance as AutoGlmRegistration : null)
+            .FirstOrDefault(r => r is not null && r.Key == key);
+        if (registration is null)
         {
+            // First call for this key: the host, and the IChatClient built from the registration's pipeline. Like
+            // services.AddChatClient, the chat client is added (not TryAdd-ed): the last IChatClient registered is the one resolved.
+            registration = new AutoGlmRegistration(key);
             services.AddSingleton(registration);
+            ChatClientBuilder pipeline = registration.ChatClientBuilder;
+            if (key is null)
+            {
+                services.TryAddSingleton(sp => CreateHost(sp, registration));
+                services.AddSingleton<IChatClient>(pipeline.Build);
+            }
+            else
+            {
+                services.TryAddKeyedSingleton(key, (sp, _) => CreateHost(sp, registration));
+                services.AddKeyedSingleton<IChatClient>(key, (sp, _) => pipeline.Build(sp));
+            }
         }
 
-        if (key is null)
-        {
-            services.TryAddSingleton(sp => CreateHost(sp, registration));
-            services.TryAddSingleton<IChatClient>(sp => CreateChatClient(sp, sp.GetRequiredService<GlmModelHost>()));
-        }
-        else
-        {
-            services.TryAddKeyedSingleton(key, (sp, _) => CreateHost(sp, registration));
-            services.TryAddKeyedSingleton<IChatClient>(key, (sp, _) => CreateChatClient(sp, sp.GetRequiredKeyedService<GlmModelHost>(key)));
-        }
-
-        return options;
+        return new AutoGlmBuilder(services, key, registration.ChatClientBuilder);
     }
 
     internal static void SetChatClientFactory(IAutoGlmBuilder builder, Func<IServiceProvider, GlmModel, IChatClient> factory)
     {
-        string name = new AutoGlmRegistration(builder.Key).OptionsName;
+        string name = AutoGlmRegistration.OptionsNameOf(builder.Key);
         builder.Services.Configure<GlmChatClientFactoryOptions>(name, o => o.Create = factory);
     }
 
@@ -157,17 +159,13 @@ public static class AutoGlmServiceCollectionExtensions
         Func<IServiceProvider, GlmModel, IChatClient>? factory = services.GetService<IOptionsMonitor<GlmChatClientFactoryOptions>>()?.Get(registration.OptionsName).Create;
         AutoGlmChatClientOptions chatOptions = options.ToChatClientOptions();
         Func<GlmModel, IChatClient> create = factory is null ? model => new AutoGlmChatClient(model, chatOptions) : model => factory(services, model);
-        var host = new GlmModelHost(
+        return new GlmModelHost(
             registration.Key,
             options,
             services.GetRequiredService<IGlmModelLoader>(),
             create,
             services.GetRequiredService<TimeProvider>(),
-            services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
-        services.GetRequiredService<AutoGlmMetrics>().Register(host);
-        return host;
+            services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
+            services.GetService<IMeterFactory>());
     }
-
-    private static GlmModelHostChatClient CreateChatClient(IServiceProvider services, GlmModelHost host)
-        => new(host, services.GetRequiredService<AutoGlmMetrics>(), services.GetRequiredService<TimeProvider>());
 }

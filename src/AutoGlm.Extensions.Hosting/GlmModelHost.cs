@@ -6,9 +6,9 @@ namespace AutoGlm.Extensions.Hosting;
 
 /// <summary>
 /// Owns the model(s) one <c>AddAutoGlm</c> registration serves: loads the model at start-up or on the first request, hands out
-/// <see cref="GlmModelLease"/>s for requests, unloads the model after an idle keep-alive period and loads it again when needed,
-/// rolls out a new model version gradually (<see cref="LoadCandidateAsync"/>, <see cref="PromoteCandidateAsync"/>), and drains
-/// requests in flight when the application stops.
+/// <see cref="GlmModelLease"/>s for requests, and drains requests in flight when the application stops. Beside it, a rollout router
+/// splits traffic while a new model version is rolled out gradually (<see cref="LoadCandidateAsync"/>, <see cref="PromoteCandidateAsync"/>),
+/// and an idle keep-alive unloads the model after <see cref="AutoGlmOptions.KeepAlive"/> without requests (it is loaded again when needed).
 /// </summary>
 /// <remarks>
 /// Thread-safe: every member may be called concurrently. One instance per registration (a singleton, keyed for
@@ -28,22 +28,18 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
     private readonly Func<GlmModel, IChatClient> _chatClientFactory;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ITimer? _idleTimer;
+    private readonly IdleKeepAlive? _keepAlive;
+    private readonly RolloutRouter _rollout = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly HashSet<ModelSlot> _retiring = [];
     private readonly string _configuredModelId;
     private string _modelPath;
     private ModelSlot? _primary;
-    private ModelSlot? _candidate;
-    private bool _candidateLoading;
-    private double _candidateShare;
-    private long _routed;
     private Task<ModelSlot>? _loadTask;
     private long _loadGeneration;
     private GlmModelHostState _state = GlmModelHostState.NotLoaded;
     private Exception? _loadError;
-    private long _lastActivityTimestamp;
     private bool _stopRequested;
     private Task? _stopTask;
 
@@ -53,24 +49,21 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         IGlmModelLoader loader,
         Func<GlmModel, IChatClient> chatClientFactory,
         TimeProvider timeProvider,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        System.Diagnostics.Metrics.IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(options.ModelPath);
         Key = key;
         _options = options;
-        _modelOptions = options.ToModelOptions(loggerFactory);
+        _modelOptions = options.ToModelOptions(loggerFactory, meterFactory);
         _loader = loader;
         _chatClientFactory = chatClientFactory;
         _time = timeProvider;
         _logger = loggerFactory.CreateLogger<GlmModelHost>();
         _modelPath = Path.GetFullPath(options.ModelPath);
         _configuredModelId = options.ModelId ?? AutoGlmOptions.DefaultModelId(_modelPath);
-        _lastActivityTimestamp = _time.GetTimestamp();
-        if (options.KeepAlive is TimeSpan keepAlive && keepAlive > TimeSpan.Zero)
-        {
-            _idleTimer = _time.CreateTimer(static state => ((GlmModelHost)state!).OnIdleTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        }
+        _keepAlive = IdleKeepAlive.Create(_time, options.KeepAlive, OnIdle);
     }
 
     /// <summary>The registration's key (<c>AddKeyedAutoGlm</c>), or null for the unkeyed registration.</summary>
@@ -148,8 +141,8 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
             {
                 State = _state,
                 ModelPath = _modelPath,
-                CandidateModelPath = _candidate?.ModelPath,
-                CandidateTrafficShare = _candidate is null ? 0 : _candidateShare,
+                CandidateModelPath = _rollout.Candidate?.ModelPath,
+                CandidateTrafficShare = _rollout.Share,
                 RequestsInFlight = inFlight,
                 QueuedRequests = queued,
                 QueueCapacity = capacity,
@@ -180,9 +173,9 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
                 ThrowIfStoppingLocked();
                 if (_primary is not null)
                 {
-                    ModelSlot slot = RouteLocked(out bool isCandidate);
+                    ModelSlot slot = _rollout.Route(_primary, out bool isCandidate);
                     slot.InFlight++;
-                    _lastActivityTimestamp = _time.GetTimestamp();
+                    _keepAlive?.Touch();
                     return new GlmModelLease(this, slot, isCandidate);
                 }
 
@@ -236,14 +229,8 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         lock (_lock)
         {
             ThrowIfStoppingLocked();
-            if (_candidate is not null || _candidateLoading)
-            {
-                throw new InvalidOperationException(
-                    $"A candidate model ('{_candidate?.ModelPath ?? "loading"}') is already in rollout; promote it or roll it back before loading '{fullPath}'.");
-            }
-
-            _candidateLoading = true;
-            _idleTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _rollout.BeginLoad(fullPath);
+            _keepAlive?.Disarm();
         }
 
         ModelSlot slot;
@@ -256,8 +243,8 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         {
             lock (_lock)
             {
-                _candidateLoading = false;
-                ArmIdleTimerLocked();
+                _rollout.EndLoad(null, 0);
+                ArmKeepAliveLocked();
             }
 
             throw;
@@ -267,14 +254,8 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         string current;
         lock (_lock)
         {
-            _candidateLoading = false;
             stopped = _stopRequested;
-            if (!stopped)
-            {
-                _candidate = slot;
-                _candidateShare = trafficShare;
-                _routed = 0;
-            }
+            _rollout.EndLoad(stopped ? null : slot, trafficShare);
 
             current = _modelPath;
         }
@@ -297,9 +278,8 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         string path;
         lock (_lock)
         {
-            path = (_candidate ?? throw NoCandidate()).ModelPath;
-            _candidateShare = trafficShare;
-            _routed = 0;
+            path = _rollout.RequireCandidate().ModelPath;
+            _rollout.SetShare(trafficShare);
         }
 
         GlmModelHostLog.CandidateShareChanged(_logger, path, trafficShare);
@@ -320,10 +300,9 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         int inFlight = 0;
         lock (_lock)
         {
-            promoted = _candidate ?? throw NoCandidate();
+            promoted = _rollout.TakeCandidate();
             retired = _primary;
             _primary = promoted;
-            _candidate = null;
             _modelPath = promoted.ModelPath;
             _loadTask = null;
             _loadGeneration++;
@@ -334,7 +313,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
                 disposeNow = RetireLocked(retired);
             }
 
-            ArmIdleTimerLocked();
+            ArmKeepAliveLocked();
         }
 
         if (retired is null)
@@ -365,11 +344,10 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         int inFlight;
         lock (_lock)
         {
-            retired = _candidate ?? throw NoCandidate();
-            _candidate = null;
+            retired = _rollout.TakeCandidate();
             inFlight = retired.InFlight;
             disposeNow = RetireLocked(retired);
-            ArmIdleTimerLocked();
+            ArmKeepAliveLocked();
         }
 
         GlmModelHostLog.RolledBack(_logger, retired.ModelPath, inFlight);
@@ -408,8 +386,54 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         _abort.Dispose();
     }
 
-    /// <summary>Stops the host without waiting for requests in flight (they are cancelled) and disposes its models. Never throws.</summary>
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+    /// <summary>
+    /// Stops the host at once, synchronously, for containers disposed with <c>Dispose()</c>: new requests are rejected, requests in
+    /// flight are cancelled, and every loaded model is disposed on this thread (a model still loading is disposed when its load ends).
+    /// It waits for nothing asynchronous; prefer <see cref="DisposeAsync"/> or <see cref="StopAsync"/>, which also drain. Never throws.
+    /// </summary>
+    public void Dispose()
+    {
+        List<ModelSlot> slots;
+        lock (_lock)
+        {
+            if (_stopRequested)
+            {
+                return;
+            }
+
+            _stopRequested = true;
+            _state = GlmModelHostState.Stopping;
+            slots = [.. EnumerateSlotsLocked()];
+            foreach (ModelSlot slot in slots)
+            {
+                slot.Retiring = true;
+            }
+
+            _primary = null;
+            if (_rollout.Candidate is not null)
+            {
+                _rollout.TakeCandidate();
+            }
+
+            _stopTask = Task.CompletedTask;
+        }
+
+        _keepAlive?.Dispose();
+        _stopping.Cancel();
+        _abort.Cancel();
+        foreach (ModelSlot slot in slots)
+        {
+            slot.Dispose();
+        }
+
+        lock (_lock)
+        {
+            _retiring.Clear();
+            _state = GlmModelHostState.Stopped;
+        }
+
+        GlmModelHostLog.Stopped(_logger);
+    }
 
     /// <summary>Fires when a shutdown's drain times out, to cancel the requests still running.</summary>
     internal CancellationToken Aborted => _abort.Token;
@@ -420,7 +444,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         lock (_lock)
         {
             slot.InFlight--;
-            _lastActivityTimestamp = _time.GetTimestamp();
+            _keepAlive?.Touch();
             if (slot.InFlight == 0)
             {
                 if (slot.Retiring)
@@ -429,7 +453,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
                 }
                 else if (ReferenceEquals(slot, _primary))
                 {
-                    ArmIdleTimerLocked();
+                    ArmKeepAliveLocked();
                 }
             }
         }
@@ -474,11 +498,15 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
             }
 
             _primary = null;
-            _candidate = null;
+            if (_rollout.Candidate is not null)
+            {
+                _rollout.TakeCandidate();
+            }
+
             loading = _loadTask;
         }
 
-        _idleTimer?.Dispose();
+        _keepAlive?.Dispose();
         await _stopping.CancelAsync().ConfigureAwait(false);
         disposeNow.ForEach(StartDisposal);
         if (inFlight > 0)
@@ -588,8 +616,8 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
             {
                 _primary = slot;
                 _state = GlmModelHostState.Ready;
-                _lastActivityTimestamp = _time.GetTimestamp();
-                ArmIdleTimerLocked();
+                _keepAlive?.Touch();
+                ArmKeepAliveLocked();
             }
         }
 
@@ -635,26 +663,6 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         }
     }
 
-    private ModelSlot RouteLocked(out bool isCandidate)
-    {
-        isCandidate = false;
-        if (_candidate is null || _candidateShare <= 0)
-        {
-            return _primary!;
-        }
-
-        // A running count rather than a random draw: the candidate gets exactly ⌊n × share⌋ of the first n requests,
-        // so a small rollout share is honoured from the first requests on, not just on average.
-        long n = ++_routed;
-        if (Math.Floor(n * _candidateShare) > Math.Floor((n - 1) * _candidateShare))
-        {
-            isCandidate = true;
-            return _candidate;
-        }
-
-        return _primary!;
-    }
-
     /// <summary>Marks <paramref name="slot"/> retiring; returns true when nothing holds it, so the caller disposes it (outside the lock).</summary>
     private bool RetireLocked(ModelSlot slot)
     {
@@ -676,29 +684,23 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         GlmModelHostLog.Released(_logger, slot.ModelPath);
     }
 
-    private void ArmIdleTimerLocked()
+    private void ArmKeepAliveLocked()
     {
-        if (_idleTimer is not null && _options.KeepAlive is TimeSpan keepAlive && _primary is { InFlight: 0 } && _candidate is null && !_candidateLoading && !_stopRequested)
+        if (_keepAlive is not null && _primary is { InFlight: 0 } && !_rollout.Active && !_stopRequested)
         {
-            _idleTimer.Change(keepAlive, Timeout.InfiniteTimeSpan);
+            _keepAlive.Arm();
         }
     }
 
-    private void OnIdleTimer()
+    /// <summary>The keep-alive fired: unloads the primary model if it is still idle and nothing else needs it.</summary>
+    private void OnIdle()
     {
         ModelSlot? unload = null;
-        TimeSpan idle = TimeSpan.Zero;
+        TimeSpan idle;
         lock (_lock)
         {
-            if (_options.KeepAlive is not TimeSpan keepAlive || _stopRequested || _candidate is not null || _candidateLoading || _primary is not { InFlight: 0 } primary)
+            if (_keepAlive is null || _stopRequested || _rollout.Active || _primary is not { InFlight: 0 } primary || !_keepAlive.IsExpired(out idle))
             {
-                return;
-            }
-
-            idle = _time.GetElapsedTime(_lastActivityTimestamp);
-            if (idle < keepAlive)
-            {
-                _idleTimer!.Change(keepAlive - idle, Timeout.InfiniteTimeSpan);
                 return;
             }
 
@@ -721,9 +723,9 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
             yield return _primary;
         }
 
-        if (_candidate is not null)
+        if (_rollout.Candidate is { } candidate)
         {
-            yield return _candidate;
+            yield return candidate;
         }
 
         foreach (ModelSlot slot in _retiring)
@@ -744,8 +746,6 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         $"{Describe()} is shutting down and accepts no new requests; send the request to another instance or retry after it restarts.");
 
     private string Describe() => Key is null ? "The AutoGlm model host" : $"The AutoGlm model host '{Key}'";
-
-    private static InvalidOperationException NoCandidate() => new("No candidate model is in rollout; call LoadCandidateAsync first.");
 
     private static void ThrowIfBadShare(double trafficShare)
     {

@@ -1,45 +1,31 @@
 using System.Runtime.CompilerServices;
+using AutoGlm.Diagnostics;
 using Microsoft.Extensions.AI;
 
 namespace AutoGlm.Extensions.Hosting;
 
 /// <summary>
-/// The <see cref="IChatClient"/> that <c>AddAutoGlm</c> registers: for each request it takes a lease on one of the host's
-/// models (loading it when needed, following a rollout's traffic split), delegates to the chat client over that model, and
-/// records the request's span and metrics.
+/// The innermost client of a registration's pipeline: for each request it takes a lease on one of the host's models (loading it
+/// when needed, following a rollout's traffic split) and delegates to the chat client over that model. It measures nothing itself
+/// (<see cref="GlmModelHostTelemetryChatClient"/> does); it tells the request's telemetry which model version served it.
 /// </summary>
 /// <remarks>Thread-safe. Disposing it does nothing: the host owns the models and their chat clients.</remarks>
 internal sealed class GlmModelHostChatClient : IChatClient
 {
-    private readonly GlmModelHost _host;
-    private readonly AutoGlmMetrics _metrics;
-    private readonly TimeProvider _time;
-
-    public GlmModelHostChatClient(GlmModelHost host, AutoGlmMetrics metrics, TimeProvider time)
+    public GlmModelHostChatClient(GlmModelHost host)
     {
-        _host = host;
-        _metrics = metrics;
-        _time = time;
+        Host = host;
     }
+
+    public GlmModelHost Host { get; }
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        using var telemetry = new ChatRequestTelemetry(_metrics, _time, options);
-        try
-        {
-            using GlmModelLease lease = await _host.AcquireAsync(cancellationToken).ConfigureAwait(false);
-            telemetry.OnLease(lease);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _host.Aborted);
-            ChatResponse response = await lease.ChatClient.GetResponseAsync(messages, options, linked.Token).ConfigureAwait(false);
-            telemetry.OnResponse(response);
-            return response;
-        }
-        catch (Exception ex)
-        {
-            telemetry.OnError(ex);
-            throw;
-        }
+        using GlmModelLease lease = await Host.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        ChatTelemetry.Current?.OnRouted(lease.ModelPath, lease.IsCandidate);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Host.Aborted);
+        return await lease.ChatClient.GetResponseAsync(messages, options, linked.Token).ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
@@ -48,48 +34,12 @@ internal sealed class GlmModelHostChatClient : IChatClient
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        using var telemetry = new ChatRequestTelemetry(_metrics, _time, options);
-        GlmModelLease lease;
-        try
+        using GlmModelLease lease = await Host.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        ChatTelemetry.Current?.OnRouted(lease.ModelPath, lease.IsCandidate);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Host.Aborted);
+        await foreach (ChatResponseUpdate update in lease.ChatClient.GetStreamingResponseAsync(messages, options, linked.Token).WithCancellation(linked.Token).ConfigureAwait(false))
         {
-            lease = await _host.AcquireAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            telemetry.OnError(ex);
-            throw;
-        }
-
-        using (lease)
-        {
-            telemetry.OnLease(lease);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _host.Aborted);
-            IAsyncEnumerator<ChatResponseUpdate> updates = lease.ChatClient.GetStreamingResponseAsync(messages, options, linked.Token).GetAsyncEnumerator(linked.Token);
-            try
-            {
-                while (true)
-                {
-                    try
-                    {
-                        if (!await updates.MoveNextAsync().ConfigureAwait(false))
-                        {
-                            break;
-                        }
-                    }
-                    catch (Exception ex)
-                    {
-                        telemetry.OnError(ex);
-                        throw;
-                    }
-
-                    telemetry.OnUpdate(updates.Current);
-                    yield return updates.Current;
-                }
-            }
-            finally
-            {
-                await updates.DisposeAsync().ConfigureAwait(false);
-            }
+            yield return update;
         }
     }
 
@@ -105,21 +55,21 @@ internal sealed class GlmModelHostChatClient : IChatClient
 
             if (serviceType == typeof(GlmModelHost))
             {
-                return _host;
+                return Host;
             }
 
             if (serviceType == typeof(ChatClientMetadata))
             {
-                return new ChatClientMetadata(AutoGlmMetrics.ProviderName, providerUri: null, defaultModelId: _host.ModelId);
+                return new ChatClientMetadata(AutoGlmTelemetry.ProviderName, providerUri: null, defaultModelId: Host.ModelId);
             }
 
             if (serviceType == typeof(GlmModel))
             {
-                return _host.LoadedModel;
+                return Host.LoadedModel;
             }
         }
 
-        return _host.LoadedChatClient?.GetService(serviceType, serviceKey);
+        return Host.LoadedChatClient?.GetService(serviceType, serviceKey);
     }
 
     public void Dispose()

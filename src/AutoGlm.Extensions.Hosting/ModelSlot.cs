@@ -58,4 +58,26 @@ internal sealed class ModelSlot
         await Model.DisposeAsync().ConfigureAwait(false);
         _disposed.TrySetResult();
     }
+
+    /// <summary>Disposes the chat client, then the model, on this thread (the host's synchronous <c>Dispose</c>). Only the first dispose does anything; never throws.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposeStarted, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            ChatClient.Dispose();
+        }
+#pragma warning disable CA1031 // Disposal never throws by contract; a failing chat client must not keep the model's memory alive.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        Model.Dispose();
+        _disposed.TrySetResult();
+    }
 }

@@ -75,10 +75,33 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
     /// <exception cref="ExecutionProviderUnavailableException">The requested provider cannot run here.</exception>
     /// <exception cref="OnnxRuntimeLoadException">ONNX Runtime cannot be loaded.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <remarks>Synchronous: with <see cref="GlmModelOptions.WarmUp"/> it also waits for the warm-up generation; <see cref="LoadAsync"/> awaits it instead.</remarks>
     public static GlmModel Load(string path, GlmModelOptions? options = null) => LoadWithDecorator(path, options, decorateDecoder: null);
 
     /// <summary>Loads the model with the decoder wrapped by <paramref name="decorateDecoder"/> (tests steer the model's output this way).</summary>
     internal static GlmModel LoadWithDecorator(string path, GlmModelOptions? options, Func<IBatchDecoder, IBatchDecoder>? decorateDecoder)
+    {
+        GlmModel model = Open(path, options, decorateDecoder);
+        if (model.Options.WarmUp)
+        {
+            try
+            {
+                // The one synchronous wait, in the synchronous API only: the scheduler runs on its own thread and completes the
+                // warm-up without needing the caller's thread or synchronization context.
+                model.WarmUpAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+
+        return model;
+    }
+
+    /// <summary>Loads the model without warming it up.</summary>
+    private static GlmModel Open(string path, GlmModelOptions? options, Func<IBatchDecoder, IBatchDecoder>? decorateDecoder)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new GlmModelOptions();
@@ -114,11 +137,6 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
                 Meter = options.MeterFactory?.Create(new System.Diagnostics.Metrics.MeterOptions("AutoGlm")),
             });
             var model = new GlmModel(session, tokenizer, decoder, scheduler, options);
-            if (options.WarmUp)
-            {
-                model.WarmUpAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            }
-
             return model;
         }
         catch
@@ -135,11 +153,19 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
     public static async Task<GlmModel> LoadAsync(string path, GlmModelOptions? options = null, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        GlmModel model = await Task.Run(() => Load(path, options), cancellationToken).ConfigureAwait(false);
-        if (cancellationToken.IsCancellationRequested)
+        GlmModel model = await Task.Run(() => Open(path, options, decorateDecoder: null), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (model.Options.WarmUp)
+            {
+                await model.WarmUpAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
         {
             await model.DisposeAsync().ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
+            throw;
         }
 
         return model;
@@ -209,7 +235,7 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
     private async ValueTask WarmUpAsync(CancellationToken cancellationToken)
     {
         int first = Info.EosTokenIds.Count > 0 ? Info.EosTokenIds[0] : 0;
-        await foreach (GeneratedToken _ in _scheduler.GenerateStreamingAsync([first, first], new GenerationOptions { MaxNewTokens = 2, IgnoreEos = true }, cancellationToken).ConfigureAwait(false))
+        await foreach (GeneratedToken _ in _scheduler.GenerateStreamingAsync([first, first], new GenerationOptions { MaxNewTokens = 2, IgnoreEos = true, ExcludeFromMetrics = true }, cancellationToken).ConfigureAwait(false))
         {
         }
     }

@@ -13,7 +13,7 @@ public sealed record GlmModelOptions
     /// <summary>Threads ONNX Runtime uses inside one operator; 0 lets it choose (one per physical core).</summary>
     public int IntraOpThreads { get; init; }
 
-    /// <summary>The most sequences decoded together in one step.</summary>
+    /// <summary>The most sequences decoded together in one step, 1 to 256; 8 by default.</summary>
     public int MaxBatchSize { get; init; } = 8;
 
     /// <summary>The most positions (prompt + generated) one request may use; null means the model's context length.</summary>
@@ -22,10 +22,10 @@ public sealed record GlmModelOptions
     /// <summary>The KV cache budget in tokens over all running requests; null means <see cref="MaxBatchSize"/> × the max sequence length.</summary>
     public int? KvBudgetTokens { get; init; }
 
-    /// <summary>The most requests that may wait; one more is rejected with <see cref="QueueFullException"/>.</summary>
+    /// <summary>The most requests that may wait; one more is rejected with <see cref="QueueFullException"/>. 64 by default.</summary>
     public int QueueCapacity { get; init; } = 64;
 
-    /// <summary>The most prompt tokens read between two decode steps, bounding the latency running requests see while a long prompt is read.</summary>
+    /// <summary>The most prompt tokens read between two decode steps, bounding the latency running requests see while a long prompt is read; 256 by default.</summary>
     public int PrefillChunkTokens { get; init; } = 256;
 
     /// <summary>

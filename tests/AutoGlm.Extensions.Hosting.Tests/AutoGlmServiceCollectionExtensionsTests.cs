@@ -68,16 +68,18 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
     }
 
     [Fact]
-    public async Task AddAutoGlm_ChatClientRegisteredBefore_KeepsIt()
+    public async Task AddAutoGlm_ChatClientRegisteredBefore_ResolvesAutoGlmLastAndKeepsBoth()
     {
+        // Like services.AddChatClient: the last IChatClient registered without a key is the one resolved.
         var services = new ServiceCollection();
         using var mine = new FakeChatClient(new FakeChatClientFactory(), null!);
         services.AddSingleton<IChatClient>(mine);
         services.AddAutoGlm(o => o.ModelPath = _modelFolder);
         await using ServiceProvider provider = services.BuildServiceProvider();
 
-        Assert.Same(mine, provider.GetRequiredService<IChatClient>());
-        Assert.NotNull(provider.GetRequiredService<GlmModelHost>());
+        IChatClient resolved = provider.GetRequiredService<IChatClient>();
+        Assert.Same(provider.GetRequiredService<GlmModelHost>(), resolved.GetService<GlmModelHost>());
+        Assert.Equal([mine, resolved], provider.GetServices<IChatClient>());
     }
 
     [Fact]
@@ -149,9 +151,11 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
         Assert.Equal(0.5, o.DegradedQueueFraction);
         Assert.Equal(77, o.DefaultMaxOutputTokens);
         Assert.False(o.ParseReasoning);
-        Assert.Equal(new AutoGlm.Chat.AutoGlmChatClientOptions { ModelId = "glm-edge-test", DefaultMaxOutputTokens = 77, ParseReasoning = false }, o.ToChatClientOptions());
+        AutoGlm.Chat.AutoGlmChatClientOptions chat = o.ToChatClientOptions();
+        Assert.Equal(("glm-edge-test", 77, false), (chat.ModelId, chat.DefaultMaxOutputTokens, chat.ParseReasoning));
+        Assert.Empty(chat.ModelAliases);
         Assert.Equal("glm-edge-test", provider.GetRequiredService<GlmModelHost>().ModelId);
-        GlmModelOptions model = o.ToModelOptions(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        GlmModelOptions model = o.ToModelOptions(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, meterFactory: null);
         Assert.Equal("CUDA:1", model.ExecutionProvider.ToString());
         Assert.Equal((2, 4, 1024, 4096, 10, 128, true, false), (model.IntraOpThreads, model.MaxBatchSize, model.MaxSequenceLength, model.KvBudgetTokens, model.QueueCapacity, model.PrefillChunkTokens, model.WeightLoading == WeightLoading.Mapped, model.WarmUp));
     }

@@ -64,6 +64,8 @@ public sealed class FakeChatClient : IChatClient
 {
     public const int InputTokens = 7;
     public const int OutputTokens = 5;
+    public const string ModelId = "fake-model";
+    public const string ResponseId = "fake-response";
 
     private readonly FakeChatClientFactory _factory;
     private int _served;
@@ -108,7 +110,7 @@ public sealed class FakeChatClient : IChatClient
             text = $"{result.Usage.CompletionTokens} tokens";
         }
 
-        yield return new ChatResponseUpdate(ChatRole.Assistant, text);
+        yield return new ChatResponseUpdate(ChatRole.Assistant, text) { ResponseId = ResponseId, ModelId = ModelId };
         Interlocked.Increment(ref _served);
         _factory.BetweenUpdates?.Invoke();
         yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(new UsageDetails { InputTokenCount = InputTokens, OutputTokenCount = OutputTokens })])

@@ -457,6 +457,28 @@ public sealed class GlmModelHostTests
         Assert.True(IsDisposed(client.Model));
     }
 
+    [Fact]
+    public async Task Dispose_Synchronous_CancelsTheRequestInFlightAndDisposesTheModelAtOnce()
+    {
+        await using HostedModel hosted = HostedModel.Create(_fixture.ModelPath, o => o.DrainTimeout = TimeSpan.FromMinutes(5));
+        await hosted.Host.StartLoadingAsync();
+        hosted.Factory.CloseGate();
+        Task<ChatResponse> stuck = hosted.Client.GetResponseAsync("hi");
+        await hosted.Factory.WaitForStartedAsync(1);
+        FakeChatClient client = Assert.Single(hosted.Factory.Clients);
+
+        // No drain and no wait on a task: the models are disposed on this thread, the request is cancelled.
+        hosted.Host.Dispose();
+
+        Assert.Equal(GlmModelHostState.Stopped, hosted.Host.State);
+        Assert.True(client.IsDisposed);
+        Assert.True(IsDisposed(client.Model));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stuck);
+        AutoGlmException rejected = await Assert.ThrowsAsync<AutoGlmException>(() => hosted.Client.GetResponseAsync("again"));
+        Assert.Equal("The AutoGlm model host is shutting down and accepts no new requests; send the request to another instance or retry after it restarts.", rejected.Message);
+        await hosted.Host.StopAsync();
+    }
+
     private static async Task<ChatResponse[]> RunConcurrentlyAsync(IChatClient client, int count, int parallelism)
     {
         var results = new ChatResponse[count];

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using AutoGlm.Generation;
+using Microsoft.Extensions.AI;
 
 namespace AutoGlm.IntegrationTests;
 
@@ -27,7 +28,7 @@ public sealed class GlmModelMetricsTests
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<double>((i, value, tags, _) => recorded.Enqueue((i.Name, value, null)));
+        listener.SetMeasurementEventCallback<double>((i, value, tags, _) => recorded.Enqueue((i.Name, value, tags.ToArray().FirstOrDefault(t => t.Key == "gen_ai.operation.name").Value as string)));
         listener.SetMeasurementEventCallback<int>((i, value, tags, _) => recorded.Enqueue((i.Name, value, tags.ToArray().FirstOrDefault(t => t.Key == "gen_ai.token.type").Value as string)));
         listener.Start();
 
@@ -35,11 +36,19 @@ public sealed class GlmModelMetricsTests
         GenerationResult result = await model.GenerateAsync("metrics please", new GenerationOptions { Temperature = 0, MaxNewTokens = 5, IgnoreEos = true });
 
         Assert.Equal("AutoGlm", Assert.Single(factory.Meters).Name);
-        Assert.Single(recorded, r => r.Name == "gen_ai.server.time_to_first_token");
-        Assert.Single(recorded, r => r.Name == "gen_ai.server.request.duration");
-        Assert.Contains(recorded, r => r.Name == "gen_ai.client.token.usage" && r.TokenType == "output" && r.Value == 5);
-        Assert.Contains(recorded, r => r.Name == "gen_ai.client.token.usage" && r.TokenType == "input" && r.Value == result.Usage.PromptTokens);
+        Assert.Single(recorded, r => r.Name == "gen_ai.server.time_to_first_token" && r.TokenType == "text_completion");
+        Assert.Single(recorded, r => r.Name == "gen_ai.server.request.duration" && r.TokenType == "text_completion");
         Assert.Contains(recorded, r => r.Name == "autoglm.batch.size" && r.Value == 1);
+        Assert.DoesNotContain(recorded, r => r.Name == "gen_ai.client.token.usage");
+
+        // The chat client over the same model records the client metrics on the same meter.
+        using var client = new AutoGlm.Chat.AutoGlmChatClient(model);
+        ChatResponse response = await client.GetResponseAsync("usage please", new ChatOptions { MaxOutputTokens = 3, Temperature = 0f });
+        Assert.Contains(recorded, r => r.Name == "gen_ai.client.token.usage" && r.TokenType == "output" && r.Value == response.Usage!.OutputTokenCount);
+        Assert.Contains(recorded, r => r.Name == "gen_ai.client.token.usage" && r.TokenType == "input" && r.Value == response.Usage!.InputTokenCount);
+        Assert.Single(recorded, r => r.Name == "gen_ai.server.request.duration" && r.TokenType == "chat");
+        Assert.Equal(1, recorded.Count(r => r.Name == "gen_ai.client.operation.duration"));
+        Assert.Equal(5, result.Tokens.Count);
     }
 
     private sealed class TestMeterFactory : IMeterFactory

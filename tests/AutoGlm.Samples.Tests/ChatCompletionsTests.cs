@@ -170,32 +170,6 @@ public sealed class ChatCompletionsTests(TinyModelFixture model)
         Assert.StartsWith("The model is not available: ", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Metrics_AfterACompletion_ExportsTheAutoGlmMeterAsPrometheusText()
-    {
-        // A host of its own, so the counts are this test's only.
-        using var factory = new SampleFactory(model.ModelPath);
-        HttpClient http = factory.CreateClient();
-        using HttpResponseMessage completion = await http.PostAsync("/v1/chat/completions", Json("""{"messages":[{"role":"user","content":"Hello"}],"max_tokens":5,"temperature":0}"""));
-        JsonElement usage = (await completion.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("usage");
-
-        using HttpResponseMessage response = await http.GetAsync("/metrics");
-        string text = await response.Content.ReadAsStringAsync();
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("0.0.4", response.Content.Headers.ContentType?.Parameters.Single(p => p.Name == "version").Value);
-        const string Labels = "gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"autoglm\",gen_ai_request_model=\"model\"";
-        Assert.Contains("# TYPE gen_ai_server_request_duration_seconds histogram\n", text, StringComparison.Ordinal);
-        Assert.Contains($"gen_ai_server_request_duration_seconds_count{{{Labels}}} 1\n", text, StringComparison.Ordinal);
-        Assert.Contains($"gen_ai_server_request_duration_seconds_bucket{{{Labels},le=\"+Inf\"}} 1\n", text, StringComparison.Ordinal);
-        Assert.Contains($"gen_ai_client_token_usage_sum{{{Labels},gen_ai_token_type=\"input\"}} {usage.GetProperty("prompt_tokens").GetInt64()}\n", text, StringComparison.Ordinal);
-        Assert.Contains($"gen_ai_client_token_usage_sum{{{Labels},gen_ai_token_type=\"output\"}} {usage.GetProperty("completion_tokens").GetInt64()}\n", text, StringComparison.Ordinal);
-        Assert.Contains("# TYPE autoglm_queue_depth gauge\n", text, StringComparison.Ordinal);
-        Assert.Contains("autoglm_queue_depth{gen_ai_provider_name=\"autoglm\",gen_ai_request_model=\"model\"} 0\n", text, StringComparison.Ordinal);
-        Assert.Contains("autoglm_kv_cache_usage_ratio{gen_ai_provider_name=\"autoglm\",gen_ai_request_model=\"model\"} 0\n", text, StringComparison.Ordinal);
-    }
-
     private async Task<ChatResponse> ExpectedAsync()
     {
         IChatClient client = model.Sample.Services.GetRequiredService<IChatClient>();

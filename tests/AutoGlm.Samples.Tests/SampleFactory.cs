@@ -11,8 +11,9 @@ namespace AutoGlm.Samples.Tests;
 /// Starts the Web API sample in process on the tiny model, with small limits so the validation tests stay cheap.
 /// <paramref name="chatClient"/> replaces the model's chat client when a test needs an answer the random model cannot
 /// give (a tool call, a full queue).
+/// <paramref name="settings"/> adds configuration (e.g. <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>).
 /// </summary>
-public sealed class SampleFactory(string modelPath, string? apiKey = null, IChatClient? chatClient = null) : WebApplicationFactory<Program>
+public sealed class SampleFactory(string modelPath, string? apiKey = null, IChatClient? chatClient = null, Dictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     public const int MaxTokens = 64;
     public const int MaxMessages = 4;
@@ -27,6 +28,11 @@ public sealed class SampleFactory(string modelPath, string? apiKey = null, IChat
         builder.UseSetting("OpenAiApi:MaxMessages", MaxMessages.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("OpenAiApi:MaxRequestBodyBytes", MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (KeyValuePair<string, string> setting in settings ?? [])
+        {
+            builder.UseSetting(setting.Key, setting.Value);
+        }
+
         if (chatClient is not null)
         {
             builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton(chatClient)));

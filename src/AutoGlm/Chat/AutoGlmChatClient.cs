@@ -1,10 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using AutoGlm.Diagnostics;
 using AutoGlm.Generation;
 using AutoGlm.Models;
 using AutoGlm.Tokenization;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AutoGlm.Chat;
 
@@ -15,15 +18,27 @@ namespace AutoGlm.Chat;
 /// usage and the finish reason. <see cref="GetResponseAsync"/> is built on the streaming path.
 /// </summary>
 /// <remarks>
-/// Thread-safe: any number of concurrent requests share the model and are batched together.
+/// <para>Thread-safe: any number of concurrent requests share the model and are batched together.
 /// Every <see cref="ChatOptions"/> field is honoured or rejected with <see cref="NotSupportedException"/>:
 /// <see cref="ChatOptions.ConversationId"/> and <see cref="ChatOptions.ContinuationToken"/> (AutoGlm keeps no
 /// server-side state; send the history), <see cref="ChatOptions.AllowBackgroundResponses"/> and a
-/// <see cref="ChatOptions.ModelId"/> other than this model's are rejected; <see cref="ChatOptions.RawRepresentationFactory"/>
-/// and <see cref="ChatOptions.Reasoning"/> are ignored (GLM decides by itself whether to think).
+/// <see cref="ChatOptions.ModelId"/> other than this model's id or one of its <see cref="AutoGlmChatClientOptions.ModelAliases"/> are rejected;
+/// <see cref="ChatOptions.RawRepresentationFactory"/> and <see cref="ChatOptions.Reasoning"/> are ignored (GLM decides by itself whether to think).</para>
+/// <para>Each request is one <c>chat {model}</c> span on the <see cref="AutoGlmTelemetry.ActivitySourceName"/> source and, when the model was
+/// loaded with a <see cref="GlmModelOptions.MeterFactory"/>, <c>gen_ai.client.operation.duration</c> and <c>gen_ai.client.token.usage</c>
+/// on its meter (see <see cref="AutoGlmTelemetry"/>).</para>
+/// <para>When tools are given but the chat template renders a prompt that names none of them (a template without tool support),
+/// the tools cannot reach the model: a warning is logged and the response's <c>AdditionalProperties</c> carry
+/// <see cref="ToolsDroppedPropertyName"/> with the names of the dropped tools.</para>
 /// </remarks>
 public sealed class AutoGlmChatClient : IChatClient
 {
+    /// <summary>
+    /// The key of <c>ChatResponse.AdditionalProperties</c> (and of the last streamed update's) that lists, as a string array, the tools
+    /// the chat template left out of the prompt: <c>autoglm.tools_dropped</c>.
+    /// </summary>
+    public const string ToolsDroppedPropertyName = "autoglm.tools_dropped";
+
     private const string JsonInstruction = "Answer with one JSON value only, with no text before or after it.";
 
     private readonly GlmModel _model;
@@ -31,6 +46,8 @@ public sealed class AutoGlmChatClient : IChatClient
     private readonly bool _ownsModel;
     private readonly ChatTemplate _template;
     private readonly ChatClientMetadata _metadata;
+    private readonly AutoGlmInstruments? _instruments;
+    private readonly ILogger _logger;
 
     /// <summary>Creates a client over <paramref name="model"/>.</summary>
     /// <param name="model">The model; shared, not owned unless <paramref name="ownsModel"/>.</param>
@@ -49,7 +66,9 @@ public sealed class AutoGlmChatClient : IChatClient
         _template = _options.ChatTemplate
             ?? ChatTemplate.FromModelFolder(model.Info.FolderPath)
             ?? (model.Tokenizer.TokenToId("[gMASK]") is not null && model.Tokenizer.TokenToId("<sop>") is not null ? ChatTemplate.Glm4 : ChatTemplate.GlmEdge);
-        _metadata = new ChatClientMetadata("autoglm", providerUri: null, defaultModelId: ModelId);
+        _metadata = new ChatClientMetadata(AutoGlmTelemetry.ProviderName, providerUri: null, defaultModelId: ModelId);
+        _instruments = AutoGlmInstruments.For(model.Options.MeterFactory);
+        _logger = (model.Options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AutoGlmChatClient>();
     }
 
     /// <summary>The chat template prompts are rendered with.</summary>
@@ -62,6 +81,15 @@ public sealed class AutoGlmChatClient : IChatClient
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ChatResponse response = await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false);
+        foreach (ChatMessage message in response.Messages)
+        {
+            // The streamed update carries the warning; the response keeps it where callers look for response metadata.
+            if (message.AdditionalProperties?.TryGetValue(ToolsDroppedPropertyName, out object? dropped) == true)
+            {
+                (response.AdditionalProperties ??= [])[ToolsDroppedPropertyName] = dropped;
+            }
+        }
+
         if (options?.ResponseFormat is ChatResponseFormatJson && response.FinishReason == ChatFinishReason.Stop)
         {
             EnsureJson(response.Text);
@@ -71,12 +99,21 @@ public sealed class AutoGlmChatClient : IChatClient
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages,
         ChatOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        return ChatTelemetry.MeasureStreamingAsync(
+            () => StreamAsync(messages, options, cancellationToken), _instruments, _model.Options.TimeProvider, ModelId, options, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         IReadOnlyList<ChatMessage> history = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
         if (history.Count == 0)
         {
@@ -101,6 +138,13 @@ public sealed class AutoGlmChatClient : IChatClient
             ChatMessageConverter.ToTemplateMessages(history, options?.Instructions, formatInstruction, templateTools),
             addGenerationPrompt: true,
             templateTools);
+        string[] droppedTools = DroppedTools(templateTools, prompt);
+        if (droppedTools.Length > 0)
+        {
+            AutoGlmChatClientLog.ToolsDropped(_logger, droppedTools.Length, ModelId, string.Join(", ", droppedTools));
+            ChatTelemetry.Current?.OnToolsDropped(droppedTools.Length);
+        }
+
         IReadOnlyList<int> promptIds = _model.Tokenizer.Encode(prompt);
         var parser = new GlmOutputParser(tools?.OfType<AIFunctionDeclaration>().Select(f => f.Name) ?? [], _options.ParseReasoning);
         string responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");
@@ -136,6 +180,11 @@ public sealed class AutoGlmChatClient : IChatClient
             FinishReason.Length => ChatFinishReason.Length,
             _ => ChatFinishReason.Stop,
         };
+        if (droppedTools.Length > 0)
+        {
+            (last.AdditionalProperties ??= [])[ToolsDroppedPropertyName] = droppedTools;
+        }
+
         yield return last;
     }
 
@@ -185,7 +234,7 @@ public sealed class AutoGlmChatClient : IChatClient
     {
         if (options is null)
         {
-            return new GenerationOptions { MaxNewTokens = _options.DefaultMaxOutputTokens };
+            return new GenerationOptions { MaxNewTokens = _options.DefaultMaxOutputTokens, TelemetryOperationName = AutoGlmInstruments.ChatOperation, TelemetryModelId = ModelId };
         }
 
         if (options.ConversationId is not null)
@@ -198,9 +247,12 @@ public sealed class AutoGlmChatClient : IChatClient
             throw new NotSupportedException("Background responses (ChatOptions.AllowBackgroundResponses, ContinuationToken) are not supported: AutoGlm streams every response in the foreground.");
         }
 
-        if (options.ModelId is not null && !string.Equals(options.ModelId, ModelId, StringComparison.Ordinal))
+        if (options.ModelId is not null && !string.Equals(options.ModelId, ModelId, StringComparison.Ordinal) && !_options.ModelAliases.Contains(options.ModelId, StringComparer.Ordinal))
         {
-            throw new NotSupportedException($"ChatOptions.ModelId is '{options.ModelId}', but this client serves '{ModelId}'. Leave ModelId unset or use the client registered for that model.");
+            string aliases = _options.ModelAliases.Count == 0 ? "no aliases" : "aliases '" + string.Join("', '", _options.ModelAliases) + "'";
+            throw new NotSupportedException(
+                $"ChatOptions.ModelId is '{options.ModelId}', but this client serves '{ModelId}' ({aliases}). Leave ModelId unset, " +
+                $"add '{options.ModelId}' to AutoGlmChatClientOptions.ModelAliases (AutoGlm:ModelAliases when hosted), or use the client registered for that model.");
         }
 
         if (options.ResponseFormat is not (null or ChatResponseFormatText or ChatResponseFormatJson))
@@ -231,6 +283,8 @@ public sealed class AutoGlmChatClient : IChatClient
             StopSequences = options.StopSequences?.ToArray() ?? [],
             MinP = options.AdditionalProperties?.TryGetValue("min_p", out float minP) == true ? minP : 0f,
             RepetitionPenalty = options.AdditionalProperties?.TryGetValue("repetition_penalty", out float repetition) == true ? repetition : 1f,
+            TelemetryOperationName = AutoGlmInstruments.ChatOperation,
+            TelemetryModelId = ModelId,
         };
     }
 
@@ -241,6 +295,17 @@ public sealed class AutoGlmChatClient : IChatClient
         CreatedAt = created,
         ModelId = ModelId,
     };
+
+    /// <summary>The tools the rendered prompt does not name: a template without tool support drops them silently.</summary>
+    private static string[] DroppedTools(List<ChatTemplateTool>? tools, string prompt)
+    {
+        if (tools is null || tools.Count == 0)
+        {
+            return [];
+        }
+
+        return [.. tools.Where(t => !prompt.Contains(t.Name, StringComparison.Ordinal)).Select(t => t.Name)];
+    }
 
     private static void EnsureJson(string text)
     {

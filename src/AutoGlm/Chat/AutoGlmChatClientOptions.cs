@@ -10,6 +10,13 @@ public sealed record AutoGlmChatClientOptions
     /// <summary>The model id reported in responses and metadata; the model folder's name by default.</summary>
     public string? ModelId { get; init; }
 
+    /// <summary>
+    /// Other ids the client answers to in <c>ChatOptions.ModelId</c> (e.g. <c>glm-4</c>, which Semantic Kernel sends from
+    /// <c>PromptExecutionSettings.ModelId</c>); empty by default, so any id but <see cref="ModelId"/> is rejected. Responses
+    /// report <see cref="ModelId"/>; spans report the requested id as <c>gen_ai.request.model</c> and <see cref="ModelId"/> as <c>gen_ai.response.model</c>.
+    /// </summary>
+    public IReadOnlyList<string> ModelAliases { get; init; } = [];
+
     /// <summary>The chat template to render prompts with, instead of the model folder's <c>chat_template</c>.</summary>
     public ChatTemplate? ChatTemplate { get; init; }
 

@@ -76,7 +76,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         _rowSequences = new GenerationSequence?[decoder.MaxBatchSize];
         _stepTokens = new int[Math.Max(decoder.MaxBatchSize, options.PrefillChunkTokens)];
         _logits = new float[checked(decoder.MaxBatchSize * _vocabulary)];
-        _metrics = options.Meter is { } meter ? new GenerationMetrics(meter, () => QueuedRequestCount, () => _budget.TokensInUse) : null;
+        _metrics = options.Meter is { } meter ? new GenerationMetrics(meter, () => QueuedRequestCount, () => _budget.TokensInUse, () => _budget.CapacityTokens) : null;
         _loop = new Thread(Run) { IsBackground = true, Name = "AutoGlm batch scheduler" };
         _loop.Start();
     }
@@ -182,6 +182,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
 
         _shutdown.Cancel();
+        _metrics?.Dispose();
         return true;
     }
 
@@ -577,7 +578,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         if (index == 0)
         {
             sequence.FirstTokenAt = elapsed;
-            _metrics?.FirstToken(elapsed);
+            _metrics?.FirstToken(sequence.Options, elapsed);
         }
 
         sequence.LastTokenAt = elapsed;
@@ -608,7 +609,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         if (finish is { } reason)
         {
             Retire(sequence, reason, null);
-            _metrics?.Completed(sequence.Prompt.Length, sequence.Generated, sequence.Timings);
+            _metrics?.Completed(sequence.Options, sequence.Generated, sequence.Timings);
         }
     }
 
@@ -646,6 +647,11 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
         sequence.Finished = true;
         sequence.FinishReason = reason;
+        if (error is not null)
+        {
+            _metrics?.Failed(sequence.Options, _time.GetElapsedTime(sequence.SubmittedAt), error);
+        }
+
         if (sequence.Slot >= 0)
         {
             try

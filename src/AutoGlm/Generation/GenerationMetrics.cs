@@ -1,63 +1,87 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using AutoGlm.Diagnostics;
 
 namespace AutoGlm.Generation;
 
 /// <summary>
-/// The scheduler's instruments on the <c>AutoGlm</c> meter, named after the OpenTelemetry GenAI semantic
-/// conventions where they exist (<c>gen_ai.server.time_to_first_token</c>,
-/// <c>gen_ai.server.time_per_output_token</c>, <c>gen_ai.server.request.duration</c>,
-/// <c>gen_ai.client.token.usage</c>) and <c>autoglm.*</c> for the rest (<c>autoglm.queue.depth</c>,
-/// <c>autoglm.batch.size</c>, <c>autoglm.kv_cache.usage</c>).
+/// What one scheduler records on the <c>AutoGlm</c> meter: the GenAI server metrics per request, the batch size per decode step,
+/// and its queue and KV cache load (see <see cref="AutoGlmInstruments"/>, where every instrument is defined).
 /// </summary>
 /// <remarks>
-/// Recording allocates nothing (at most one tag, a constant string). The scheduler loop records; observable
-/// instruments are read by whichever thread collects. Thread-safe.
+/// Recording allocates nothing: the tags are a <see cref="TagList"/> of constant or per-request strings. The scheduler loop
+/// records; the load is read by whichever thread collects. Thread-safe.
 /// </remarks>
-internal sealed class GenerationMetrics
+internal sealed class GenerationMetrics : IDisposable
 {
-    /// <summary>The meter name every AutoGlm instrument lives on.</summary>
-    public const string MeterName = "AutoGlm";
+    private readonly AutoGlmInstruments _instruments;
+    private readonly IDisposable _load;
 
-    private static readonly KeyValuePair<string, object?> s_inputTokens = new("gen_ai.token.type", "input");
-    private static readonly KeyValuePair<string, object?> s_outputTokens = new("gen_ai.token.type", "output");
-
-    private readonly Histogram<double> _timeToFirstToken;
-    private readonly Histogram<double> _timePerOutputToken;
-    private readonly Histogram<double> _requestDuration;
-    private readonly Histogram<int> _tokenUsage;
-    private readonly Histogram<int> _batchSize;
-
-    /// <summary>Creates the instruments on <paramref name="meter"/>; the gauges read the given callbacks when collected.</summary>
-    public GenerationMetrics(Meter meter, Func<int> queueDepth, Func<int> kvTokensInUse)
+    /// <summary>Records on <paramref name="meter"/>; the load counters read the given callbacks when collected.</summary>
+    public GenerationMetrics(Meter meter, Func<int> queueDepth, Func<int> kvTokensInUse, Func<int> kvBudgetTokens)
     {
         ArgumentNullException.ThrowIfNull(meter);
-        ArgumentNullException.ThrowIfNull(queueDepth);
-        ArgumentNullException.ThrowIfNull(kvTokensInUse);
-        _timeToFirstToken = meter.CreateHistogram<double>("gen_ai.server.time_to_first_token", "s", "Time from a request's submission to its first generated token.");
-        _timePerOutputToken = meter.CreateHistogram<double>("gen_ai.server.time_per_output_token", "s", "Mean time between a request's tokens after the first.");
-        _requestDuration = meter.CreateHistogram<double>("gen_ai.server.request.duration", "s", "Time from a request's submission to its last token.");
-        _tokenUsage = meter.CreateHistogram<int>("gen_ai.client.token.usage", "{token}", "Prompt (input) and generated (output) tokens per request.");
-        _batchSize = meter.CreateHistogram<int>("autoglm.batch.size", "{sequence}", "Sequences decoded together in one model step.");
-        meter.CreateObservableGauge("autoglm.queue.depth", queueDepth, "{request}", "Requests waiting for admission.");
-        meter.CreateObservableGauge("autoglm.kv_cache.usage", kvTokensInUse, "{token}", "KV-cache positions reserved by running sequences.");
+        _instruments = AutoGlmInstruments.For(meter);
+        _load = _instruments.Register(new AutoGlmInstruments.LoadSource(queueDepth, kvTokensInUse, kvBudgetTokens));
     }
 
     /// <summary>Records a request's first token.</summary>
-    public void FirstToken(TimeSpan sinceSubmission) => _timeToFirstToken.Record(sinceSubmission.TotalSeconds);
+    public void FirstToken(GenerationOptions options, TimeSpan sinceSubmission)
+    {
+        if (!options.ExcludeFromMetrics)
+        {
+            _instruments.ServerTimeToFirstToken.Record(sinceSubmission.TotalSeconds, Tags(options));
+        }
+    }
 
     /// <summary>Records one batched decode step.</summary>
-    public void DecodeStep(int rows) => _batchSize.Record(rows);
+    public void DecodeStep(int rows) => _instruments.BatchSize.Record(rows);
 
     /// <summary>Records a request that finished normally (stop or length).</summary>
-    public void Completed(int promptTokens, int completionTokens, GenerationTimings timings)
+    public void Completed(GenerationOptions options, int completionTokens, GenerationTimings timings)
     {
-        _requestDuration.Record(timings.TotalTime.TotalSeconds);
-        if (completionTokens > 1)
+        if (options.ExcludeFromMetrics)
         {
-            _timePerOutputToken.Record(timings.TimePerOutputToken.TotalSeconds);
+            return;
         }
 
-        _tokenUsage.Record(promptTokens, s_inputTokens);
-        _tokenUsage.Record(completionTokens, s_outputTokens);
+        TagList tags = Tags(options);
+        _instruments.ServerRequestDuration.Record(timings.TotalTime.TotalSeconds, tags);
+        if (completionTokens > 1)
+        {
+            _instruments.ServerTimePerOutputToken.Record(timings.TimePerOutputToken.TotalSeconds, tags);
+        }
+    }
+
+    /// <summary>Records a request that ended with <paramref name="error"/> (cancelled, or the model failed).</summary>
+    public void Failed(GenerationOptions options, TimeSpan sinceSubmission, Exception error)
+    {
+        if (options.ExcludeFromMetrics)
+        {
+            return;
+        }
+
+        TagList tags = Tags(options);
+        tags.Add(AutoGlmInstruments.ErrorTypeTag, error.GetType().FullName);
+        _instruments.ServerRequestDuration.Record(sinceSubmission.TotalSeconds, tags);
+    }
+
+    /// <summary>Stops adding this scheduler's load to the counters.</summary>
+    public void Dispose() => _load.Dispose();
+
+    private static TagList Tags(GenerationOptions options)
+    {
+        var tags = new TagList
+        {
+            { AutoGlmInstruments.OperationNameTag, options.TelemetryOperationName },
+            { AutoGlmInstruments.ProviderNameTag, AutoGlmTelemetry.ProviderName },
+        };
+        if (options.TelemetryModelId is { } model)
+        {
+            tags.Add(AutoGlmInstruments.RequestModelTag, model);
+            tags.Add(AutoGlmInstruments.ResponseModelTag, model);
+        }
+
+        return tags;
     }
 }

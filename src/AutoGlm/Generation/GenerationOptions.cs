@@ -249,6 +249,15 @@ public sealed record GenerationOptions
     /// <summary>Gets a value indicating whether these options decode greedily (<see cref="Temperature"/> is 0).</summary>
     public bool IsGreedy => _temperature == 0f;
 
+    /// <summary>Gets the GenAI operation the server metrics name (<c>chat</c> when the chat client asks).</summary>
+    internal string TelemetryOperationName { get; init; } = Diagnostics.AutoGlmInstruments.TextCompletionOperation;
+
+    /// <summary>Gets a value indicating whether the scheduler leaves this request out of its metrics (the load's warm-up).</summary>
+    internal bool ExcludeFromMetrics { get; init; }
+
+    /// <summary>Gets the model id the server metrics carry as <c>gen_ai.request.model</c> / <c>gen_ai.response.model</c>, when the caller knows it.</summary>
+    internal string? TelemetryModelId { get; init; }
+
     private static ArgumentOutOfRangeException OutOfRange<T>(string name, T value, string rule)
         where T : IFormattable
     {
