@@ -70,13 +70,8 @@ public sealed class AutoGlmChatClient : IChatClient
     /// <inheritdoc />
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ChatResponse response = await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false);
-        if (options?.ResponseFormat is ChatResponseFormatJson && response.FinishReason == ChatFinishReason.Stop)
-        {
-            EnsureJson(response.Text);
-        }
-
-        return response;
+        // A JSON response format is enforced while generating (constrained decoding), so the text needs no check here.
+        return await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -323,18 +318,4 @@ public sealed class AutoGlmChatClient : IChatClient
         CreatedAt = created,
         ModelId = ModelId,
     };
-
-    private static void EnsureJson(string text)
-    {
-        try
-        {
-            using JsonDocument _ = JsonDocument.Parse(text);
-        }
-        catch (JsonException ex)
-        {
-            throw new AutoGlmException($"ChatOptions.ResponseFormat asked for JSON, but the model answered with text that is not valid JSON ({ex.Message}): {Truncate(text)}", ex);
-        }
-    }
-
-    private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
 }
