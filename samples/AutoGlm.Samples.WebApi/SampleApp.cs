@@ -31,7 +31,7 @@ public static class SampleApp
         });
     }
 
-    /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/models</c>, <c>/health</c> and <c>/metrics</c>.</summary>
+    /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/models</c>, <c>/v1/models/{id}</c>, <c>/health</c> and <c>/metrics</c>.</summary>
     public static void Map(WebApplication app)
     {
         // The exporter must listen before the first request records anything.
@@ -40,6 +40,7 @@ public static class SampleApp
         RouteGroupBuilder v1 = app.MapGroup("/v1").AddEndpointFilter<ApiKeyFilter>();
         v1.MapPost("/chat/completions", ChatCompletionEndpoint.HandleAsync);
         v1.MapGet("/models", (ServedModel served) => served.List());
+        v1.MapGet("/models/{id}", (string id, ServedModel served) => served.Get(id));
         app.MapHealthChecks("/health");
         app.MapGet("/metrics", (PrometheusMeterExporter exporter) => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapFallback((HttpContext http) => new OpenAiRequestException(404, $"Unknown path {http.Request.Method} {http.Request.Path}.", "invalid_request_error", null, "unknown_url").ToResult());

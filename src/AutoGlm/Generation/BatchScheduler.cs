@@ -116,7 +116,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     /// Generates tokens after <paramref name="promptTokenIds"/>, streaming each as it is sampled. Each
     /// enumeration submits a new request when it starts.
     /// </summary>
-    /// <exception cref="ArgumentException">The prompt is empty, holds an id outside the vocabulary, or leaves no room in the model's context.</exception>
+    /// <exception cref="ArgumentException">The prompt is empty or holds an id outside the vocabulary; <see cref="ContextLengthExceededException"/> when it leaves no room in the model's context.</exception>
     /// <exception cref="AutoGlmException">The request could never fit in the KV budget.</exception>
     /// <exception cref="QueueFullException">(On enumeration) the queue is full.</exception>
     /// <exception cref="ObjectDisposedException">The scheduler is disposed, or is disposed while the request runs.</exception>
@@ -133,7 +133,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Generates tokens after <paramref name="promptTokenIds"/> and returns them all with text, usage, finish reason and timings.</summary>
-    /// <exception cref="ArgumentException">The prompt is empty, holds an id outside the vocabulary, or leaves no room in the model's context.</exception>
+    /// <exception cref="ArgumentException">The prompt is empty or holds an id outside the vocabulary; <see cref="ContextLengthExceededException"/> when it leaves no room in the model's context.</exception>
     /// <exception cref="AutoGlmException">The request could never fit in the KV budget, or the model failed.</exception>
     /// <exception cref="QueueFullException">The queue is full.</exception>
     /// <exception cref="ObjectDisposedException">The scheduler is disposed, or is disposed while the request runs.</exception>
@@ -204,9 +204,11 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
         if (prompt.Count >= contextLength)
         {
-            throw new ArgumentException(
+            throw new ContextLengthExceededException(
                 Invariant($"The prompt has {prompt.Count} tokens but the model's context holds {contextLength} (MaxSequenceLength), which leaves no room to generate; shorten the prompt to at most {contextLength - 1} tokens."),
-                nameof(prompt));
+                nameof(prompt),
+                prompt.Count,
+                contextLength);
         }
 
         for (int i = 0; i < prompt.Count; i++)

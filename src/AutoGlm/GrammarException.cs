@@ -1,4 +1,4 @@
-namespace AutoGlm.Generation;
+namespace AutoGlm;
 
 /// <summary>
 /// A generation constraint cannot be built or cannot be met: a JSON schema uses a keyword AutoGlm does not
