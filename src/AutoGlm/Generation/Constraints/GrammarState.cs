@@ -29,6 +29,13 @@ internal sealed class GrammarState
     /// <summary>Gets whether no token could continue the output within the remaining budget, so it ended unfinished.</summary>
     public bool DeadEnd { get; set; }
 
+    /// <summary>Returns to the start of the grammar (for reuse without allocating).</summary>
+    public void Reset()
+    {
+        _depth = GrammarMachine.Start(Grammar, _frames);
+        DeadEnd = false;
+    }
+
     /// <summary>Advances by the bytes of one token; false (and the state unchanged) when they cannot come next.</summary>
     public bool TryAdvance(ReadOnlySpan<byte> bytes)
     {
