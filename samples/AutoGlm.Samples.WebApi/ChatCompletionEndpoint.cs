@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using AutoGlm.Chat;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
@@ -42,6 +43,30 @@ public static class ChatCompletionEndpoint
 
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (!request.Stream)
+        {
+            // n choices run as n requests at once, so the scheduler batches them; each gets its own seed (seed + i).
+            Task<List<ChatResponseUpdate>>[] choices = [.. Enumerable.Range(0, request.ChoiceCount).Select(i => CollectAsync(client, request, i, aborted))];
+            List<ChatResponseUpdate>[] collected;
+            try
+            {
+                collected = await Task.WhenAll(choices);
+            }
+            catch (Exception ex) when (Translate(ex, request) is OpenAiRequestException error)
+            {
+                if (error.StatusCode >= 500)
+                {
+                    logger.LogError(ex, "Chat completion {Id} failed.", id);
+                }
+
+                return error.ToResult();
+            }
+
+            ChatResponse[] responses = [.. collected.Select(updates => updates.ToChatResponse())];
+            List<ChatTokenLogProbability>[]? logProbabilities = request.LogProbabilities ? [.. collected.Select(updates => updates.SelectMany(LogProbabilitiesOf).ToList())] : null;
+            return Results.Bytes(ChatCompletionWriter.Completion(id, created, responses[0].ModelId ?? served.Id, responses, logProbabilities), "application/json");
+        }
+
         IAsyncEnumerator<ChatResponseUpdate> updates = client.GetStreamingResponseAsync(request.Messages, request.Options, aborted).GetAsyncEnumerator(aborted);
         await using (updates)
         {
@@ -50,7 +75,7 @@ public static class ChatCompletionEndpoint
             {
                 any = await updates.MoveNextAsync();
             }
-            catch (Exception ex) when (Translate(ex) is OpenAiRequestException error)
+            catch (Exception ex) when (Translate(ex, request) is OpenAiRequestException error)
             {
                 if (error.StatusCode >= 500)
                 {
@@ -60,34 +85,35 @@ public static class ChatCompletionEndpoint
                 return error.ToResult();
             }
 
-            if (!request.Stream)
-            {
-                var collected = new List<ChatResponseUpdate>();
-                try
-                {
-                    while (any)
-                    {
-                        collected.Add(updates.Current);
-                        any = await updates.MoveNextAsync();
-                    }
-                }
-                catch (Exception ex) when (Translate(ex) is OpenAiRequestException error)
-                {
-                    logger.LogError(ex, "Chat completion {Id} failed.", id);
-                    return error.ToResult();
-                }
-
-                ChatResponse response = collected.ToChatResponse();
-                return Results.Bytes(ChatCompletionWriter.Completion(id, created, response.ModelId ?? served.Id, response), "application/json");
-            }
-
-            await StreamAsync(context.Response, updates, any, request.IncludeUsage, id, created, served.Id, logger, aborted);
+            await StreamAsync(context.Response, updates, any, request, id, created, served.Id, logger, aborted);
             return Results.Empty;
         }
     }
 
-    private static async Task StreamAsync(HttpResponse http, IAsyncEnumerator<ChatResponseUpdate> updates, bool any, bool includeUsage, string id, long created, string model, ILogger logger, CancellationToken aborted)
+    private static async Task<List<ChatResponseUpdate>> CollectAsync(IChatClient client, ChatCompletionRequest request, int choice, CancellationToken aborted)
     {
+        ChatOptions options = request.Options;
+        if (choice > 0)
+        {
+            options = options.Clone();
+            options.Seed = options.Seed is long seed ? unchecked(seed + choice) : null;
+        }
+
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(request.Messages, options, aborted))
+        {
+            updates.Add(update);
+        }
+
+        return updates;
+    }
+
+    private static IReadOnlyList<ChatTokenLogProbability> LogProbabilitiesOf(ChatResponseUpdate update) =>
+        update.AdditionalProperties?.TryGetValue(AutoGlmChatClient.LogProbabilitiesKey, out object? value) == true && value is IReadOnlyList<ChatTokenLogProbability> list ? list : [];
+
+    private static async Task StreamAsync(HttpResponse http, IAsyncEnumerator<ChatResponseUpdate> updates, bool any, ChatCompletionRequest request, string id, long created, string model, ILogger logger, CancellationToken aborted)
+    {
+        bool includeUsage = request.IncludeUsage;
         http.StatusCode = StatusCodes.Status200OK;
         http.ContentType = "text/event-stream; charset=utf-8";
         http.Headers.CacheControl = "no-cache";
@@ -103,12 +129,14 @@ public static class ChatCompletionEndpoint
             {
                 ChatResponseUpdate update = updates.Current;
                 finish = update.FinishReason ?? finish;
+                IReadOnlyList<ChatTokenLogProbability>? logProbabilities = request.LogProbabilities ? LogProbabilitiesOf(update) : null;
                 foreach (AIContent content in update.Contents)
                 {
                     switch (content)
                     {
                         case TextContent { Text.Length: > 0 } text:
-                            await WriteEventAsync(http, ChatCompletionWriter.Chunk(id, created, model, json => json.WriteString("content", text.Text), null, null), aborted);
+                            await WriteEventAsync(http, ChatCompletionWriter.Chunk(id, created, model, json => json.WriteString("content", text.Text), null, null, logProbabilities: logProbabilities), aborted);
+                            logProbabilities = null;
                             break;
                         case TextReasoningContent { Text.Length: > 0 } reasoning:
                             await WriteEventAsync(http, ChatCompletionWriter.Chunk(id, created, model, json => json.WriteString("reasoning_content", reasoning.Text), null, null), aborted);
@@ -128,6 +156,12 @@ public static class ChatCompletionEndpoint
                     }
                 }
 
+                if (logProbabilities is { Count: > 0 })
+                {
+                    // Tokens that released no text of their own (a held tool call, reasoning): report them on an empty delta.
+                    await WriteEventAsync(http, ChatCompletionWriter.Chunk(id, created, model, null, null, null, logProbabilities: logProbabilities), aborted);
+                }
+
                 any = await updates.MoveNextAsync();
             }
         }
@@ -135,7 +169,7 @@ public static class ChatCompletionEndpoint
         {
             return;
         }
-        catch (Exception ex) when (Translate(ex) is OpenAiRequestException error)
+        catch (Exception ex) when (Translate(ex, request) is OpenAiRequestException error)
         {
             logger.LogError(ex, "Chat completion {Id} failed while streaming.", id);
             await WriteEventAsync(http, JsonSerializer.SerializeToUtf8Bytes(error.ToBody()), aborted);
@@ -162,10 +196,16 @@ public static class ChatCompletionEndpoint
     }
 
     /// <summary>Maps what the chat client throws to the HTTP error a client should see; null lets it propagate.</summary>
-    private static OpenAiRequestException? Translate(Exception ex) => ex switch
+    private static OpenAiRequestException? Translate(Exception ex, ChatCompletionRequest request) => ex switch
     {
         OperationCanceledException => null,
         QueueFullException full => OpenAiRequestException.QueueFull(full.Message),
+        ContextLengthExceededException tooLong => OpenAiRequestException.Invalid(
+            tooLong.Message.Replace($" (Parameter '{tooLong.ParamName}')", string.Empty, StringComparison.Ordinal), "messages", "context_length_exceeded"),
+        GrammarException grammar => OpenAiRequestException.Invalid(
+            grammar.Message,
+            grammar.Keyword == "maxTokens" ? "max_tokens" : request.Options.ToolMode is RequiredChatToolMode ? "tools" : "response_format",
+            "invalid_value"),
         NotSupportedException => OpenAiRequestException.Invalid(ex.Message, null, "unsupported_value"),
         // The model rejects prompts that leave no room in its context, with a message stating both lengths.
         ArgumentException argument => OpenAiRequestException.Invalid(

@@ -12,8 +12,17 @@ public sealed class ChatCompletionRequest
 {
     private static readonly HashSet<string> s_ignoredFields = new(StringComparer.Ordinal)
     {
-        "user", "store", "metadata", "logit_bias", "parallel_tool_calls", "service_tier", "logprobs", "top_logprobs",
+        "user", "store", "metadata", "logit_bias", "parallel_tool_calls", "service_tier",
     };
+
+    // Parameters GLM cannot honour are refused the way OpenAI refuses a parameter a model does not support.
+    private static readonly HashSet<string> s_unsupportedFields = new(StringComparer.Ordinal)
+    {
+        "reasoning_effort", "audio", "modalities", "prediction", "web_search_options", "verbosity", "functions", "function_call",
+    };
+
+    /// <summary>The most choices one request may ask for (<c>n</c>).</summary>
+    public const int MaxChoices = 8;
 
     private ChatCompletionRequest(string? model, List<ChatMessage> messages, ChatOptions options, bool stream, bool includeUsage)
     {
@@ -34,6 +43,12 @@ public sealed class ChatCompletionRequest
 
     /// <summary><c>stream_options.include_usage</c>: a last chunk with empty <c>choices</c> and the usage.</summary>
     public bool IncludeUsage { get; }
+
+    /// <summary><c>n</c>: how many independent choices to generate (generated together, in one batch).</summary>
+    public int ChoiceCount { get; private init; } = 1;
+
+    /// <summary><c>logprobs</c>: whether each choice reports its tokens' log probabilities.</summary>
+    public bool LogProbabilities { get; private init; }
 
     /// <summary>Parses and validates <paramref name="body"/>.</summary>
     /// <exception cref="OpenAiRequestException">The body is not valid JSON or a field is missing, of the wrong type or out of bounds.</exception>
@@ -59,7 +74,12 @@ public sealed class ChatCompletionRequest
 
             foreach (JsonProperty property in root.EnumerateObject())
             {
-                if (!IsKnownField(property.Name))
+                if (s_unsupportedFields.Contains(property.Name) && property.Value.ValueKind != JsonValueKind.Null)
+                {
+                    throw OpenAiRequestException.Invalid($"Unsupported parameter: '{property.Name}' is not supported with this model.", property.Name, "unsupported_parameter");
+                }
+
+                if (!IsKnownField(property.Name) && !s_unsupportedFields.Contains(property.Name))
                 {
                     throw OpenAiRequestException.Invalid($"Unrecognized request argument supplied: {property.Name}", property.Name, "unknown_parameter");
                 }
@@ -79,9 +99,29 @@ public sealed class ChatCompletionRequest
                 ResponseFormat = ParseResponseFormat(root),
             };
             int? n = OptionalLong(root, "n") is long count ? (int)Math.Clamp(count, int.MinValue, int.MaxValue) : null;
-            if (n is not (null or 1))
+            if (n is < 1 or > MaxChoices)
             {
-                throw OpenAiRequestException.Invalid($"n is {n}, but only one choice per request is supported; send several requests instead.", "n");
+                throw OpenAiRequestException.Invalid($"n is {n}; it must be between 1 and {MaxChoices}.", "n", "invalid_value");
+            }
+
+            bool logProbabilities = OptionalBool(root, "logprobs") ?? false;
+            long? topLogProbabilities = OptionalLong(root, "top_logprobs");
+            if (topLogProbabilities is not null)
+            {
+                if (!logProbabilities)
+                {
+                    throw OpenAiRequestException.Invalid("top_logprobs requires logprobs to be true.", "top_logprobs", "invalid_value");
+                }
+
+                if (topLogProbabilities is < 0 or > 20)
+                {
+                    throw OpenAiRequestException.Invalid($"top_logprobs is {topLogProbabilities}; it must be between 0 and 20.", "top_logprobs", "invalid_value");
+                }
+            }
+
+            if (logProbabilities)
+            {
+                (options.AdditionalProperties ??= [])["top_logprobs"] = (int)(topLogProbabilities ?? 0);
             }
 
             ParseTools(root, options);
@@ -98,7 +138,12 @@ public sealed class ChatCompletionRequest
                 includeUsage = OptionalBool(streamOptions, "include_usage", "stream_options.include_usage") ?? false;
             }
 
-            return new ChatCompletionRequest(model, messages, options, stream, includeUsage);
+            if (stream && n > 1)
+            {
+                throw OpenAiRequestException.Invalid($"n is {n} with stream true; this server streams one choice per request. Send n requests, or leave stream false to get {n} choices in one response.", "n", "unsupported_value");
+            }
+
+            return new ChatCompletionRequest(model, messages, options, stream, includeUsage) { ChoiceCount = n ?? 1, LogProbabilities = logProbabilities };
         }
     }
 
@@ -106,7 +151,7 @@ public sealed class ChatCompletionRequest
     {
         "model" or "messages" or "max_tokens" or "max_completion_tokens" or "temperature" or "top_p" or "frequency_penalty"
             or "presence_penalty" or "seed" or "stop" or "n" or "stream" or "stream_options" or "tools" or "tool_choice"
-            or "response_format" => true,
+            or "response_format" or "logprobs" or "top_logprobs" => true,
         _ => s_ignoredFields.Contains(name),
     };
 

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
+using AutoGlm.Chat;
 using Microsoft.Extensions.AI;
 
 namespace AutoGlm.Samples.WebApi;
@@ -19,10 +21,39 @@ public static class ChatCompletionWriter
         : "stop";
 
     /// <summary>The whole answer: <c>{"id","object":"chat.completion","created","model","choices":[...],"usage"}</c>.</summary>
-    public static byte[] Completion(string id, long created, string model, ChatResponse response)
+    public static byte[] Completion(string id, long created, string model, ChatResponse response) => Completion(id, created, model, [response], null);
+
+    /// <summary>
+    /// The whole answer with one choice per response (<c>n</c>), each with its <c>logprobs</c> when given; the usage
+    /// counts the prompt once and the completion tokens of every choice.
+    /// </summary>
+    public static byte[] Completion(string id, long created, string model, IReadOnlyList<ChatResponse> responses, IReadOnlyList<IReadOnlyList<ChatTokenLogProbability>>? logProbabilities)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer, s_writerOptions))
+        {
+            json.WriteStartObject();
+            Header(json, id, "chat.completion", created, model);
+            json.WriteStartArray("choices");
+            for (int index = 0; index < responses.Count; index++)
+            {
+                Choice(json, index, responses[index], logProbabilities?[index]);
+            }
+
+            json.WriteEndArray();
+            Usage(json, new UsageDetails
+            {
+                InputTokenCount = responses[0].Usage?.InputTokenCount ?? 0,
+                OutputTokenCount = responses.Sum(r => r.Usage?.OutputTokenCount ?? 0),
+            });
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void Choice(Utf8JsonWriter json, int index, ChatResponse response, IReadOnlyList<ChatTokenLogProbability>? logProbabilities)
+    {
         {
             IEnumerable<AIContent> contents = response.Messages.SelectMany(m => m.Contents);
             string text = string.Concat(contents.OfType<TextContent>().Select(c => c.Text));
@@ -30,10 +61,7 @@ public static class ChatCompletionWriter
             List<FunctionCallContent> calls = [.. contents.OfType<FunctionCallContent>()];
 
             json.WriteStartObject();
-            Header(json, id, "chat.completion", created, model);
-            json.WriteStartArray("choices");
-            json.WriteStartObject();
-            json.WriteNumber("index", 0);
+            json.WriteNumber("index", index);
             json.WriteStartObject("message");
             json.WriteString("role", "assistant");
             if (calls.Count > 0 && text.Length == 0)
@@ -62,15 +90,55 @@ public static class ChatCompletionWriter
             }
 
             json.WriteEndObject();
-            json.WriteNull("logprobs");
+            LogProbabilities(json, logProbabilities);
             json.WriteString("finish_reason", FinishReason(response.FinishReason));
             json.WriteEndObject();
+        }
+    }
+
+    /// <summary><c>"logprobs"</c>: null, or <c>{"content":[{"token","logprob","bytes","top_logprobs"}],"refusal":null}</c> as OpenAI writes it.</summary>
+    public static void LogProbabilities(Utf8JsonWriter json, IReadOnlyList<ChatTokenLogProbability>? logProbabilities)
+    {
+        if (logProbabilities is null)
+        {
+            json.WriteNull("logprobs");
+            return;
+        }
+
+        json.WriteStartObject("logprobs");
+        json.WriteStartArray("content");
+        foreach (ChatTokenLogProbability token in logProbabilities)
+        {
+            json.WriteStartObject();
+            TokenFields(json, token);
+            json.WriteStartArray("top_logprobs");
+            foreach (ChatTokenLogProbability alternative in token.TopLogProbabilities)
+            {
+                json.WriteStartObject();
+                TokenFields(json, alternative);
+                json.WriteEndObject();
+            }
+
             json.WriteEndArray();
-            Usage(json, response.Usage);
             json.WriteEndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
+        json.WriteEndArray();
+        json.WriteNull("refusal");
+        json.WriteEndObject();
+    }
+
+    private static void TokenFields(Utf8JsonWriter json, ChatTokenLogProbability token)
+    {
+        json.WriteString("token", token.Token);
+        json.WriteNumber("logprob", token.LogProbability);
+        json.WriteStartArray("bytes");
+        foreach (byte b in Encoding.UTF8.GetBytes(token.Token))
+        {
+            json.WriteNumberValue(b);
+        }
+
+        json.WriteEndArray();
     }
 
     /// <summary>
@@ -78,7 +146,7 @@ public static class ChatCompletionWriter
     /// <paramref name="usage"/> go on the last chunks only. <paramref name="withChoice"/> false gives the usage-only chunk
     /// (<c>"choices":[]</c>).
     /// </summary>
-    public static byte[] Chunk(string id, long created, string model, Action<Utf8JsonWriter>? delta, string? finishReason, UsageDetails? usage, bool withChoice = true)
+    public static byte[] Chunk(string id, long created, string model, Action<Utf8JsonWriter>? delta, string? finishReason, UsageDetails? usage, bool withChoice = true, IReadOnlyList<ChatTokenLogProbability>? logProbabilities = null)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer, s_writerOptions))
@@ -93,7 +161,7 @@ public static class ChatCompletionWriter
                 json.WriteStartObject("delta");
                 delta?.Invoke(json);
                 json.WriteEndObject();
-                json.WriteNull("logprobs");
+                LogProbabilities(json, logProbabilities);
                 if (finishReason is null)
                 {
                     json.WriteNull("finish_reason");

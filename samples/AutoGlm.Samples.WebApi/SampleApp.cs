@@ -52,12 +52,13 @@ public static class SampleApp
         });
     }
 
-    /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/models</c>, <c>/health</c> (readiness), <c>/alive</c> (liveness) and <c>/metrics</c>.</summary>
+    /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/models</c>, <c>/v1/models/{id}</c>, <c>/health</c> (readiness), <c>/alive</c> (liveness) and <c>/metrics</c>.</summary>
     public static void Map(WebApplication app)
     {
         RouteGroupBuilder v1 = app.MapGroup("/v1").AddEndpointFilter<ApiKeyFilter>();
         v1.MapPost("/chat/completions", ChatCompletionEndpoint.HandleAsync);
         v1.MapGet("/models", (ServedModel served) => served.List());
+        v1.MapGet("/models/{id}", (string id, ServedModel served) => served.Get(id));
         app.MapHealthChecks("/health");
         // Liveness: the process answers; no check runs, so a model still loading or a drain does not get the pod restarted.
         app.MapHealthChecks("/alive", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false });

@@ -31,4 +31,9 @@ public sealed class ServedModel
         @object = "list",
         data = new[] { new { id = Id, @object = "model", created = Created, owned_by = "autoglm" } },
     });
+
+    /// <summary><c>GET /v1/models/{id}</c>: the model object, or OpenAI's 404 <c>model_not_found</c> for another id.</summary>
+    public IResult Get(string id) => string.Equals(id, Id, StringComparison.Ordinal)
+        ? Results.Json(new { id = Id, @object = "model", created = Created, owned_by = "autoglm" })
+        : new OpenAiRequestException(404, $"The model '{id}' does not exist; this server serves '{Id}'.", "invalid_request_error", "model", "model_not_found").ToResult();
 }

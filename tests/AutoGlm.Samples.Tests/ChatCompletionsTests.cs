@@ -110,7 +110,7 @@ public sealed class ChatCompletionsTests(TinyModelFixture model)
         JsonElement error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
         Assert.Matches(@"^The prompt has \d+ tokens but the model's context holds 256 \(MaxSequenceLength\), which leaves no room to generate; shorten the prompt to at most 255 tokens\.$", error.GetProperty("message").GetString());
         Assert.Equal("messages", error.GetProperty("param").GetString());
-        Assert.Equal("invalid_value", error.GetProperty("code").GetString());
+        Assert.Equal("context_length_exceeded", error.GetProperty("code").GetString());
     }
 
     [Fact]

@@ -19,6 +19,12 @@ namespace AutoGlm.Chat;
 /// </summary>
 /// <remarks>
 /// <para>Thread-safe: any number of concurrent requests share the model and are batched together.
+/// Structure is guaranteed by constrained decoding, not asked for and hoped: <see cref="ChatOptions.ResponseFormat"/>
+/// <see cref="ChatResponseFormat.Json"/> constrains the answer to a JSON object, a JSON schema to values of the schema
+/// (see <see cref="GenerationConstraint.FromJsonSchema"/> for the keywords enforced), and <see cref="ChatToolMode.RequireAny"/>
+/// or a required function name to one GLM tool call whose arguments match the function's parameter schema.
+/// <c>AdditionalProperties["top_logprobs"]</c> (0–20) or <c>["logprobs"] = true</c> attach
+/// <see cref="ChatTokenLogProbability"/> lists to the updates under <see cref="LogProbabilitiesKey"/>.
 /// Every <see cref="ChatOptions"/> field is honoured or rejected with <see cref="NotSupportedException"/>:
 /// <see cref="ChatOptions.ConversationId"/> and <see cref="ChatOptions.ContinuationToken"/> (AutoGlm keeps no
 /// server-side state; send the history), <see cref="ChatOptions.AllowBackgroundResponses"/> and a
@@ -38,6 +44,8 @@ public sealed class AutoGlmChatClient : IChatClient
     /// the chat template left out of the prompt: <c>autoglm.tools_dropped</c>.
     /// </summary>
     public const string ToolsDroppedPropertyName = "autoglm.tools_dropped";
+    /// <summary>The <see cref="ChatResponseUpdate.AdditionalProperties"/> key of the updates' <see cref="ChatTokenLogProbability"/> lists.</summary>
+    public const string LogProbabilitiesKey = "logprobs";
 
     private const string JsonInstruction = "Answer with one JSON value only, with no text before or after it.";
 
@@ -80,6 +88,7 @@ public sealed class AutoGlmChatClient : IChatClient
     /// <inheritdoc />
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
+        // A JSON response format is enforced while generating (constrained decoding), so the text needs no check here.
         ChatResponse response = await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false);
         foreach (ChatMessage message in response.Messages)
         {
@@ -88,11 +97,6 @@ public sealed class AutoGlmChatClient : IChatClient
             {
                 (response.AdditionalProperties ??= [])[ToolsDroppedPropertyName] = dropped;
             }
-        }
-
-        if (options?.ResponseFormat is ChatResponseFormatJson && response.FinishReason == ChatFinishReason.Stop)
-        {
-            EnsureJson(response.Text);
         }
 
         return response;
@@ -152,17 +156,33 @@ public sealed class AutoGlmChatClient : IChatClient
         DateTimeOffset created = DateTimeOffset.UtcNow;
         int completionTokens = 0;
         FinishReason? finish = null;
+        List<ChatTokenLogProbability>? logProbabilities = generation.TopLogProbabilities is null ? null : [];
 
         await foreach (GeneratedToken token in _model.GenerateStreamingAsync(promptIds, generation, cancellationToken).ConfigureAwait(false))
         {
             completionTokens++;
             finish = token.FinishReason;
+            if (logProbabilities is not null && token.LogProbability is float chosen && !(token.IsLast && _model.Tokenizer.IsSpecial(token.Id)))
+            {
+                logProbabilities.Add(new ChatTokenLogProbability(
+                    TokenText(token.Id),
+                    chosen,
+                    [.. token.TopLogProbabilities!.Select(t => new ChatTokenLogProbability(TokenText(t.Id), t.LogProbability, []))]));
+            }
+
             if (token.Text.Length > 0)
             {
                 IList<AIContent> contents = parser.Append(token.Text);
                 if (contents.Count > 0)
                 {
-                    yield return Update(contents, responseId, messageId, created);
+                    ChatResponseUpdate update = Update(contents, responseId, messageId, created);
+                    if (logProbabilities is { Count: > 0 })
+                    {
+                        (update.AdditionalProperties ??= [])[LogProbabilitiesKey] = logProbabilities;
+                        logProbabilities = [];
+                    }
+
+                    yield return update;
                 }
             }
         }
@@ -175,6 +195,11 @@ public sealed class AutoGlmChatClient : IChatClient
             TotalTokenCount = promptIds.Count + completionTokens,
         }));
         ChatResponseUpdate last = Update(tail, responseId, messageId, created);
+        if (logProbabilities is { Count: > 0 })
+        {
+            (last.AdditionalProperties ??= [])[LogProbabilitiesKey] = logProbabilities;
+        }
+
         last.FinishReason = parser.SawToolCall ? ChatFinishReason.ToolCalls : finish switch
         {
             FinishReason.Length => ChatFinishReason.Length,
@@ -265,6 +290,10 @@ public sealed class AutoGlmChatClient : IChatClient
             throw new ArgumentException("ChatOptions.ToolMode requires a tool call, but ChatOptions.Tools is empty.", nameof(options));
         }
 
+        GenerationConstraint? constraint = ConstraintFor(options);
+        int? topLogProbabilities = options.AdditionalProperties?.TryGetValue("top_logprobs", out int top) == true ? top
+            : options.AdditionalProperties?.TryGetValue("logprobs", out bool wanted) == true && wanted ? 0
+            : null;
         int maxTokens = options.MaxOutputTokens ?? _options.DefaultMaxOutputTokens;
         if (maxTokens < 1)
         {
@@ -285,8 +314,56 @@ public sealed class AutoGlmChatClient : IChatClient
             RepetitionPenalty = options.AdditionalProperties?.TryGetValue("repetition_penalty", out float repetition) == true ? repetition : 1f,
             TelemetryOperationName = AutoGlmInstruments.ChatOperation,
             TelemetryModelId = ModelId,
+            Constraint = constraint,
+            TopLogProbabilities = topLogProbabilities,
         };
     }
+
+    /// <summary>The constraint a request's tool mode or response format asks for; null for free text.</summary>
+    /// <exception cref="GrammarException">A schema cannot be enforced (the message names the keyword and path).</exception>
+    private static GenerationConstraint? ConstraintFor(ChatOptions options)
+    {
+        if (options.ToolMode is RequiredChatToolMode required)
+        {
+            List<AIFunctionDeclaration> functions = [.. options.Tools!.OfType<AIFunctionDeclaration>()];
+            if (required.RequiredFunctionName is { } name)
+            {
+                functions = [.. functions.Where(f => string.Equals(f.Name, name, StringComparison.Ordinal))];
+                if (functions.Count == 0)
+                {
+                    throw new ArgumentException($"ChatOptions.ToolMode requires the function '{name}', but ChatOptions.Tools has no function of that name; add it or name one of: {string.Join(", ", options.Tools!.Select(t => t.Name))}.", nameof(options));
+                }
+            }
+            else if (functions.Count == 0)
+            {
+                throw new ArgumentException("ChatOptions.ToolMode requires a tool call, but ChatOptions.Tools holds no function declaration.", nameof(options));
+            }
+
+            if (options.StopSequences is { Count: > 0 })
+            {
+                throw new NotSupportedException("ChatOptions.StopSequences cannot be combined with a required tool call: a stop sequence could cut the call short.");
+            }
+
+            return GenerationConstraint.ToolCall(functions.Select(f => new KeyValuePair<string, JsonElement?>(f.Name, IsEmptySchema(f.JsonSchema) ? null : f.JsonSchema)));
+        }
+
+        if (options.ResponseFormat is ChatResponseFormatJson json)
+        {
+            if (options.StopSequences is { Count: > 0 })
+            {
+                throw new NotSupportedException("ChatOptions.StopSequences cannot be combined with a JSON response format: a stop sequence could cut the JSON short.");
+            }
+
+            return json.Schema is { } schema ? GenerationConstraint.FromJsonSchema(schema) : GenerationConstraint.JsonObject;
+        }
+
+        return null;
+    }
+
+    private static bool IsEmptySchema(JsonElement schema) =>
+        schema.ValueKind == JsonValueKind.Undefined || (schema.ValueKind == JsonValueKind.Object && !schema.EnumerateObject().Any());
+
+    private string TokenText(int id) => _model.Tokenizer.Decode([id]);
 
     private ChatResponseUpdate Update(IList<AIContent> contents, string responseId, string messageId, DateTimeOffset created) => new(ChatRole.Assistant, contents)
     {
@@ -306,18 +383,4 @@ public sealed class AutoGlmChatClient : IChatClient
 
         return [.. tools.Where(t => !prompt.Contains(t.Name, StringComparison.Ordinal)).Select(t => t.Name)];
     }
-
-    private static void EnsureJson(string text)
-    {
-        try
-        {
-            using JsonDocument _ = JsonDocument.Parse(text);
-        }
-        catch (JsonException ex)
-        {
-            throw new AutoGlmException($"ChatOptions.ResponseFormat asked for JSON, but the model answered with text that is not valid JSON ({ex.Message}): {Truncate(text)}", ex);
-        }
-    }
-
-    private static string Truncate(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Text;
+using AutoGlm.Generation.Constraints;
 
 namespace AutoGlm.Generation;
 
@@ -46,6 +48,11 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     private readonly GenerationSequence?[] _rowSequences;
     private readonly int[] _stepTokens;
     private readonly float[] _logits;
+
+    // Created on first use by the loop: the constraint masker and the log-probability scratch rows.
+    private ConstraintMasker? _masker;
+    private float[]? _rawRow;
+    private float[]? _expRow;
 
     private volatile bool _disposed;
     private Exception? _fault;
@@ -109,7 +116,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     /// Generates tokens after <paramref name="promptTokenIds"/>, streaming each as it is sampled. Each
     /// enumeration submits a new request when it starts.
     /// </summary>
-    /// <exception cref="ArgumentException">The prompt is empty, holds an id outside the vocabulary, or leaves no room in the model's context.</exception>
+    /// <exception cref="ArgumentException">The prompt is empty or holds an id outside the vocabulary; <see cref="ContextLengthExceededException"/> when it leaves no room in the model's context.</exception>
     /// <exception cref="AutoGlmException">The request could never fit in the KV budget.</exception>
     /// <exception cref="QueueFullException">(On enumeration) the queue is full.</exception>
     /// <exception cref="ObjectDisposedException">The scheduler is disposed, or is disposed while the request runs.</exception>
@@ -126,7 +133,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Generates tokens after <paramref name="promptTokenIds"/> and returns them all with text, usage, finish reason and timings.</summary>
-    /// <exception cref="ArgumentException">The prompt is empty, holds an id outside the vocabulary, or leaves no room in the model's context.</exception>
+    /// <exception cref="ArgumentException">The prompt is empty or holds an id outside the vocabulary; <see cref="ContextLengthExceededException"/> when it leaves no room in the model's context.</exception>
     /// <exception cref="AutoGlmException">The request could never fit in the KV budget, or the model failed.</exception>
     /// <exception cref="QueueFullException">The queue is full.</exception>
     /// <exception cref="ObjectDisposedException">The scheduler is disposed, or is disposed while the request runs.</exception>
@@ -198,9 +205,11 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
         if (prompt.Count >= contextLength)
         {
-            throw new ArgumentException(
+            throw new ContextLengthExceededException(
                 Invariant($"The prompt has {prompt.Count} tokens but the model's context holds {contextLength} (MaxSequenceLength), which leaves no room to generate; shorten the prompt to at most {contextLength - 1} tokens."),
-                nameof(prompt));
+                nameof(prompt),
+                prompt.Count,
+                contextLength);
         }
 
         for (int i = 0; i < prompt.Count; i++)
@@ -214,6 +223,11 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
 
         int maxNewTokens = Math.Min(options.MaxNewTokens, contextLength - prompt.Count);
+        if (options.Constraint is { } constraint)
+        {
+            CheckConstraint(constraint, options, maxNewTokens);
+        }
+
         int needed = prompt.Count + maxNewTokens;
         if (!_budget.CanEverFit(needed))
         {
@@ -222,6 +236,27 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
 
         return maxNewTokens;
+    }
+
+    private void CheckConstraint(GenerationConstraint constraint, GenerationOptions options, int maxNewTokens)
+    {
+        if (options.StopSequences.Count > 0)
+        {
+            throw new ArgumentException("GenerationOptions.Constraint cannot be combined with StopSequences: a stop sequence could cut the value short. Remove the stop sequences; the constrained output ends by itself.", nameof(options));
+        }
+
+        if (_textDecoder.ConstraintVocabulary is null)
+        {
+            throw new ArgumentException("GenerationOptions.Constraint needs the model's tokenizer, but this scheduler has none; load the model with GlmModel.Load.", nameof(options));
+        }
+
+        if (constraint.MinimumTokens > maxNewTokens)
+        {
+            throw new GrammarException(
+                Invariant($"The constraint ({constraint.Description}) needs at least {constraint.MinimumTokens} new tokens (its shortest value plus the end token), but the request may generate only {maxNewTokens}; raise MaxNewTokens (max_tokens) or relax minItems/minLength/required in the schema."),
+                "maxTokens",
+                "#");
+        }
     }
 
     private GenerationSequence NewSequence(int[] prompt, GenerationOptions options, int maxNewTokens) =>
@@ -449,6 +484,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
             next.QueueTime = _time.GetElapsedTime(next.SubmittedAt);
             next.Sampling = new SamplingState(next.Options, _vocabulary, next.Prompt, next.MaxNewTokens, next.Seed);
             next.StopMatcher = new StopSequenceMatcher(next.Options.StopSequences);
+            next.Grammar = next.Options.Constraint is { } constraint ? new GrammarState(constraint.Grammar) : null;
             next.Text = _textDecoder.CreateStream();
             _active.Add(next);
             Interlocked.Increment(ref _activeCount);
@@ -559,9 +595,15 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     {
         try
         {
-            int token = _sampler.Sample(_logits.AsSpan(row * _vocabulary, _vocabulary), sequence.Sampling!);
+            Span<float> logits = _logits.AsSpan(row * _vocabulary, _vocabulary);
+            int? top = sequence.Options.TopLogProbabilities;
+            float logSumExp = top is null ? 0f : CaptureRow(logits);
+            int token = sequence.Grammar is { } grammar
+                ? (_masker ??= new ConstraintMasker(_textDecoder.ConstraintVocabulary!, _vocabulary)).Sample(
+                    _sampler, logits, sequence.Sampling!, grammar, sequence.MaxNewTokens - sequence.Generated, _eosTokenIds, sequence.Options.StopTokenIds)
+                : _sampler.Sample(logits, sequence.Sampling!);
             sequence.Sampling!.Observe(token);
-            Emit(sequence, token);
+            Emit(sequence, token, top is int count ? LogProbabilities(token, logSumExp, count) : null);
         }
 #pragma warning disable CA1031 // Sampling or detokenising failures belong to this sequence alone.
         catch (Exception exception)
@@ -571,7 +613,50 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
     }
 
-    private void Emit(GenerationSequence sequence, int token)
+    // Log probabilities come from the raw row (before penalties, temperature and masks), copied before sampling changes it.
+    private float CaptureRow(ReadOnlySpan<float> logits)
+    {
+        _rawRow ??= new float[_vocabulary];
+        _expRow ??= new float[_vocabulary];
+        logits.CopyTo(_rawRow);
+        float max = TensorPrimitives.Max(logits);
+        TensorPrimitives.Subtract(logits, max, _expRow);
+        TensorPrimitives.Exp(_expRow, _expRow);
+        return max + MathF.Log(TensorPrimitives.Sum(_expRow));
+    }
+
+    private (float Chosen, TokenLogProbability[] Top) LogProbabilities(int token, float logSumExp, int count)
+    {
+        float[] raw = _rawRow!;
+        var top = new TokenLogProbability[count];
+        int filled = 0;
+        for (int id = 0; id < raw.Length; id++)
+        {
+            float value = raw[id];
+            if (filled == count && (count == 0 || value <= top[count - 1].LogProbability))
+            {
+                continue;
+            }
+
+            int at = filled < count ? filled++ : count - 1;
+            while (at > 0 && top[at - 1].LogProbability < value)
+            {
+                top[at] = top[at - 1];
+                at--;
+            }
+
+            top[at] = new TokenLogProbability(id, value);
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            top[i] = top[i] with { LogProbability = top[i].LogProbability - logSumExp };
+        }
+
+        return (raw[token] - logSumExp, top);
+    }
+
+    private void Emit(GenerationSequence sequence, int token, (float Chosen, TokenLogProbability[] Top)? logProbabilities = null)
     {
         int index = sequence.Generated++;
         TimeSpan elapsed = _time.GetElapsedTime(sequence.SubmittedAt);
@@ -598,14 +683,16 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
             {
                 finish = FinishReason.Stop;
             }
-            else if (sequence.Generated >= sequence.MaxNewTokens)
+            else if (sequence.Generated >= sequence.MaxNewTokens || sequence.Grammar?.DeadEnd == true)
             {
                 text += FinalText(sequence);
                 finish = matcher.IsStopped ? FinishReason.Stop : FinishReason.Length;
             }
         }
 
-        sequence.Writer.TryWrite(new GeneratedToken(token, text, index, elapsed, finish));
+        sequence.Writer.TryWrite(logProbabilities is { } probabilities
+            ? new GeneratedToken(token, text, index, elapsed, finish) { LogProbability = probabilities.Chosen, TopLogProbabilities = probabilities.Top }
+            : new GeneratedToken(token, text, index, elapsed, finish));
         if (finish is { } reason)
         {
             Retire(sequence, reason, null);

@@ -17,6 +17,15 @@ namespace AutoGlm.Generation;
 /// <param name="FinishReason">Why the request ended, on its last token; <see langword="null"/> on every other token.</param>
 public readonly record struct GeneratedToken(int Id, string Text, int Index, TimeSpan Elapsed, FinishReason? FinishReason)
 {
+    /// <summary>
+    /// Gets the natural-log probability of this token under the model's distribution (before penalties, temperature and
+    /// constraints) when <see cref="GenerationOptions.TopLogProbabilities"/> asked for it; otherwise <see langword="null"/>.
+    /// </summary>
+    public float? LogProbability { get; init; }
+
+    /// <summary>Gets the most likely tokens at this position with their log probabilities, most likely first, when asked for.</summary>
+    public IReadOnlyList<TokenLogProbability>? TopLogProbabilities { get; init; }
+
     /// <summary>Gets a value indicating whether this is the request's last token.</summary>
     public bool IsLast => FinishReason is not null;
 }

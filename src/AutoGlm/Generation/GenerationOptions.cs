@@ -27,6 +27,7 @@ public sealed record GenerationOptions
     private readonly float _presencePenalty;
     private readonly IReadOnlyList<string> _stopSequences = [];
     private readonly IReadOnlyList<int> _stopTokenIds = [];
+    private readonly int? _topLogProbabilities;
 
     /// <summary>Gets options for greedy decoding (temperature 0) with the other defaults.</summary>
     public static GenerationOptions Greedy { get; } = new() { Temperature = 0f };
@@ -245,6 +246,32 @@ public sealed record GenerationOptions
     /// still apply. Default <see langword="false"/>.
     /// </summary>
     public bool IgnoreEos { get; init; }
+
+    /// <summary>
+    /// Gets the structure the output must have (a JSON schema, any JSON, a tool call, a choice of strings); tokens
+    /// that would break it are masked before sampling. <see langword="null"/> (default) generates freely. Cannot be
+    /// combined with <see cref="StopSequences"/>, which could cut a value short.
+    /// </summary>
+    public GenerationConstraint? Constraint { get; init; }
+
+    /// <summary>
+    /// Gets how many of the most likely alternatives to report with each token's log probability, 0 to 20; <see langword="null"/>
+    /// (default) reports no log probabilities at all (they cost a pass over the logits row per token).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not between 0 and 20.</exception>
+    public int? TopLogProbabilities
+    {
+        get => _topLogProbabilities;
+        init
+        {
+            if (value is < 0 or > 20)
+            {
+                throw OutOfRange(nameof(TopLogProbabilities), value.Value, "must be between 0 and 20");
+            }
+
+            _topLogProbabilities = value;
+        }
+    }
 
     /// <summary>Gets a value indicating whether these options decode greedily (<see cref="Temperature"/> is 0).</summary>
     public bool IsGreedy => _temperature == 0f;

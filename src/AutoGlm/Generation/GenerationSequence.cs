@@ -70,6 +70,9 @@ internal sealed class GenerationSequence
 
     public StopSequenceMatcher? StopMatcher { get; set; }
 
+    /// <summary>Gets or sets the position in the request's constraint, when it has one.</summary>
+    public Constraints.GrammarState? Grammar { get; set; }
+
     public ITokenTextStream? Text { get; set; }
 
     public TimeSpan QueueTime { get; set; }

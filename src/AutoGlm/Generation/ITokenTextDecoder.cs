@@ -8,4 +8,7 @@ internal interface ITokenTextDecoder
 {
     /// <summary>Starts decoding a new sequence's output.</summary>
     ITokenTextStream CreateStream();
+
+    /// <summary>Gets the token bytes constrained decoding works with (built on first use); null when the decoder has none.</summary>
+    Constraints.ConstraintVocabulary? ConstraintVocabulary => null;
 }

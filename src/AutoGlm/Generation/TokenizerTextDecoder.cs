@@ -16,6 +16,8 @@ internal sealed class TokenizerTextDecoder : ITokenTextDecoder
         _tokenizer = tokenizer;
     }
 
+    public Constraints.ConstraintVocabulary? ConstraintVocabulary => Constraints.ConstraintVocabulary.For(_tokenizer);
+
     public ITokenTextStream CreateStream() => new Stream(_tokenizer.CreateIncrementalDecoder(skipSpecialTokens: true), _tokenizer);
 
     private sealed class Stream : ITokenTextStream

@@ -289,9 +289,10 @@ public sealed class BatchSchedulerTests
         int[] prompt = Prompt(100, 1);
         const string message = "The prompt has 100 tokens but the model's context holds 64 (MaxSequenceLength), which leaves no room to generate; shorten the prompt to at most 63 tokens.";
 
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => scheduler.GenerateAsync(prompt));
-        var streamingError = Assert.Throws<ArgumentException>(() => scheduler.GenerateStreamingAsync(prompt));
+        var error = await Assert.ThrowsAsync<ContextLengthExceededException>(() => scheduler.GenerateAsync(prompt));
+        var streamingError = Assert.Throws<ContextLengthExceededException>(() => scheduler.GenerateStreamingAsync(prompt));
 
+        Assert.Equal((100, 64), (error.PromptTokens, error.ContextLength));
         Assert.StartsWith(message, error.Message);
         Assert.StartsWith(message, streamingError.Message);
         Assert.Empty(decoder.Steps);
