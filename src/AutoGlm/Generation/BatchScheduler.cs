@@ -94,7 +94,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     /// <summary>Gets the number of sequences holding a slot (prefilling or decoding).</summary>
     public int ActiveSequenceCount => Volatile.Read(ref _activeCount);
 
-    /// <summary>Gets the KV positions reserved by running sequences.</summary>
+    /// <summary>Gets the KV positions reserved by running sequences and held by parked ones.</summary>
     public int KvTokensInUse => _slots.Budget.TokensInUse;
 
     /// <summary>Gets the KV budget in tokens.</summary>
@@ -340,6 +340,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         finally
         {
             EndAll(ending);
+            _slots.EvictAll();
             _stopped.TrySetResult();
         }
     }
@@ -406,9 +407,10 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
             }
 
             int slot;
+            int reused = 0;
             try
             {
-                slot = _slots.TryPlace(next.Reservation);
+                slot = _slots.TryPlace(next.Reservation, _options.PrefixReuse ? next.Prompt : [], out reused);
             }
 #pragma warning disable CA1031 // Any failure to allocate belongs to this request alone.
             catch (Exception exception)
@@ -434,7 +436,12 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
                 _queue.RemoveAt(0);
             }
 
-            next.Start(slot, _time.GetElapsedTime(next.SubmittedAt), _vocabulary, _textDecoder);
+            next.Start(slot, reused, _time.GetElapsedTime(next.SubmittedAt), _vocabulary, _textDecoder, _options.PrefixReuse);
+            if (_options.PrefixReuse)
+            {
+                _metrics?.PrefixLookup(reused);
+            }
+
             _active.Add(next);
             Interlocked.Increment(ref _activeCount);
         }
@@ -580,7 +587,15 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
         if (sequence.Slot >= 0)
         {
-            _slots.Remove(sequence.Slot, sequence.Reservation);
+            if (error is null && reason != FinishReason.Cancelled && sequence.History is { } history)
+            {
+                _slots.Park(sequence.Slot, sequence.Reservation, history, sequence.PastLength);
+            }
+            else
+            {
+                _slots.Remove(sequence.Slot, sequence.Reservation);
+            }
+
             Interlocked.Decrement(ref _activeCount);
         }
 

@@ -89,10 +89,24 @@ internal sealed class GenerationSequence
     /// <summary>Marks the request cancelled; the loop retires it before its next step.</summary>
     public void RequestCancel() => _cancelRequested = true;
 
-    /// <summary>Starts the sequence in <paramref name="slot"/>: creates its sampling, stop-matching and text state.</summary>
-    public void Start(int slot, TimeSpan queueTime, int vocabularySize, ITokenTextDecoder textDecoder)
+    /// <summary>Gets the tokens fed or to be fed (prompt, then output) when they are recorded for prefix reuse; otherwise <see langword="null"/>.</summary>
+    public int[]? History { get; private set; }
+
+    /// <summary>
+    /// Starts the sequence in <paramref name="slot"/>, whose KV already holds the first <paramref name="reusedTokens"/>
+    /// prompt tokens: creates its sampling, stop-matching and text state, and the token history when
+    /// <paramref name="recordHistory"/>.
+    /// </summary>
+    public void Start(int slot, int reusedTokens, TimeSpan queueTime, int vocabularySize, ITokenTextDecoder textDecoder, bool recordHistory)
     {
         Slot = slot;
+        PastLength = reusedTokens;
+        if (recordHistory)
+        {
+            History = new int[Reservation];
+            Prompt.CopyTo(History, 0);
+        }
+
         QueueTime = queueTime;
         Sampling = new SamplingState(Options, vocabularySize, Prompt, MaxNewTokens, Seed);
         StopMatcher = new StopSequenceMatcher(Options.StopSequences);
@@ -114,6 +128,11 @@ internal sealed class GenerationSequence
 
         LastTokenAt = elapsed;
         NextInput = token;
+        if (History is { } history && Prompt.Length + index < history.Length)
+        {
+            history[Prompt.Length + index] = token;
+        }
+
         StopSequenceMatcher matcher = StopMatcher!;
         string text;
         FinishReason? finish = null;

@@ -36,6 +36,13 @@ internal interface IBatchDecoder
     /// <summary>Prepares slot <paramref name="slot"/> (0 to <see cref="MaxBatchSize"/> - 1) for a new sequence that will use at most <paramref name="tokenCapacity"/> positions.</summary>
     void AllocateSlot(int slot, int tokenCapacity);
 
+    /// <summary>
+    /// Hands slot <paramref name="slot"/>, which is allocated and holds KV for at least
+    /// <paramref name="keptLength"/> positions, to a new sequence that starts with those positions and will use at
+    /// most <paramref name="tokenCapacity"/>; whatever the slot held after them is discarded (prefix reuse).
+    /// </summary>
+    void ReuseSlot(int slot, int tokenCapacity, int keptLength);
+
     /// <summary>Releases slot <paramref name="slot"/>; its KV contents are discarded. Never throws for a slot that was allocated.</summary>
     void FreeSlot(int slot);
 
