@@ -573,8 +573,9 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
         if (sequence.Emit(token, elapsed, _eosTokenIds) is { } reason)
         {
-            Retire(sequence, reason, null);
+            // Recorded before the stream completes, so a caller that reads the metrics after its result sees them.
             _metrics?.Completed(sequence.Prompt.Length, sequence.Generated, sequence.Timings);
+            Retire(sequence, reason, null);
         }
     }
 

@@ -18,8 +18,9 @@ namespace AutoGlm.Generation;
 /// </para>
 /// <para>
 /// The contract the scheduler keeps: a slot is allocated before it is used and freed once; a row's
-/// <c>PastLength</c> equals the total tokens earlier steps fed to that slot since it was allocated; a slot
-/// never holds more than the capacity it was allocated with; each slot appears at most once per step.
+/// <c>PastLength</c> equals the total tokens earlier steps fed to that slot since it was allocated (or, after
+/// <see cref="ReuseSlot"/>, the kept length plus what was fed since); a slot never holds more than the capacity
+/// it was allocated (or reused) with; each slot appears at most once per step.
 /// </para>
 /// </remarks>
 internal interface IBatchDecoder
