@@ -5,7 +5,7 @@ namespace AutoGlm.Benchmarks;
 
 /// <summary>
 /// <see cref="Sampler.Sample"/> on one row of logits, for the vocabularies of the <c>small</c> preset (16 384)
-/// and GLM-4 (151 552): greedy (baseline), temperature + top-k + top-p, and everything with the three penalties.
+/// and GLM-4 (151 552): greedy (baseline), temperature + top-k + top-p, temperature + top-p without top-k, and everything with the three penalties.
 /// Each operation first restores the row from a pristine copy (the sampler works in place), in every method alike.
 /// </summary>
 [MemoryDiagnoser]
@@ -16,6 +16,7 @@ public class SamplerVocabularyBenchmarks
     private Sampler? _sampler;
     private SamplingState? _greedy;
     private SamplingState? _topKTopP;
+    private SamplingState? _topP;
     private SamplingState? _penalties;
 
     [Params(16384, 151552)]
@@ -31,6 +32,7 @@ public class SamplerVocabularyBenchmarks
         int[] history = [.. Enumerable.Range(0, 256).Select(i => (i * 7919) % Vocabulary)];
         _greedy = new SamplingState(GenerationOptions.Greedy, Vocabulary, history, 256, 1);
         _topKTopP = new SamplingState(new GenerationOptions { Temperature = 0.8f, TopK = 50, TopP = 0.9f }, Vocabulary, history, 256, 1);
+        _topP = new SamplingState(new GenerationOptions { Temperature = 0.8f, TopP = 0.9f }, Vocabulary, history, 256, 1);
         _penalties = new SamplingState(new GenerationOptions { Temperature = 0.8f, TopP = 0.95f, MinP = 0.05f, RepetitionPenalty = 1.1f, FrequencyPenalty = 0.5f, PresencePenalty = 0.5f }, Vocabulary, history, 256, 1);
         for (int i = 0; i < 64; i++)
         {
@@ -43,6 +45,7 @@ public class SamplerVocabularyBenchmarks
     {
         _greedy?.Dispose();
         _topKTopP?.Dispose();
+        _topP?.Dispose();
         _penalties?.Dispose();
     }
 
@@ -51,6 +54,9 @@ public class SamplerVocabularyBenchmarks
 
     [Benchmark(Description = "temperature + top-k 50 + top-p 0.9")]
     public int TopKTopP() => Sample(_topKTopP!);
+
+    [Benchmark(Description = "temperature + top-p 0.9 (no top-k)")]
+    public int TopP() => Sample(_topP!);
 
     [Benchmark(Description = "penalties + temperature + top-p + min-p")]
     public int Penalties() => Sample(_penalties!);

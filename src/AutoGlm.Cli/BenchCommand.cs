@@ -38,17 +38,37 @@ internal static class BenchCommand
         int maxThreads = MaxThreads;
         Option<int> threads = CliOptions.Int("--threads", $"ONNX Runtime intra-op threads; 0 lets it choose (at most {maxThreads}: 4 per logical core).", 0, 0, maxThreads);
         Option<bool> json = CliOptions.Flag("--json", "Print the report as one JSON object.");
+        Option<bool> trace = CliOptions.Flag("--trace", "Replay a chat-like trace instead of the sweep: Poisson arrivals of multi-turn conversations that resend their history.");
+        Option<double?> rate = CliOptions.OptionalDouble("--rate", "With --trace: new conversations per second (default 0.5).", 0.001, 1000);
+        Option<int> conversations = CliOptions.Int("--conversations", "With --trace: conversations in the trace.", 16, 1, 100_000);
+        Option<int> maxTurns = CliOptions.Int("--max-turns", "With --trace: most turns of one conversation.", 5, 1, 100);
+        Option<int> thinkMs = CliOptions.Int("--think-ms", "With --trace: mean pause before a conversation's next turn, in ms.", 500, 0, 3_600_000);
+        Option<int> systemTokens = CliOptions.Int("--system-tokens", "With --trace: tokens of the system prompt every conversation shares.", 32, 1, 100_000);
+        Option<int> seed = CliOptions.Int("--seed", "With --trace: seed of the trace.", 1, 0, int.MaxValue);
+        Option<int> maxBatch = CliOptions.Int("--max-batch", "With --trace: the model's MaxBatchSize.", 8, 1, 256);
+        Option<int> context = CliOptions.Int("--context", "With --trace: the model's MaxSequenceLength.", 1024, 2, 1_000_000);
+        Option<bool> prefixReuse = CliOptions.Flag("--prefix-reuse", "With --trace: keep finished sequences' KV and reuse matching prompt prefixes.");
 
         var command = new Command("bench", "Measure a concurrency sweep of greedy generation: tokens/s, time to first token, inter-token latency, KV memory.")
         {
-            model, concurrency, promptTokens, newTokens, threads, json,
+            model, concurrency, promptTokens, newTokens, threads, json, trace, rate, conversations, maxTurns, thinkMs, systemTokens, seed, maxBatch, context, prefixReuse,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(model)!,
-            new BenchSettings(parse.GetValue(concurrency)!, parse.GetValue(promptTokens), parse.GetValue(newTokens)),
-            parse.GetValue(threads),
-            parse.GetValue(json),
-            cancellationToken));
+        command.SetAction((parse, cancellationToken) => parse.GetValue(trace)
+            ? RunTraceAsync(
+                parse.GetValue(model)!,
+                new TraceSettings(parse.GetValue(rate) ?? 0.5, parse.GetValue(conversations), parse.GetValue(maxTurns), parse.GetValue(thinkMs) / 1000.0, parse.GetValue(systemTokens), parse.GetValue(seed)),
+                parse.GetValue(maxBatch),
+                parse.GetValue(threads),
+                parse.GetValue(context),
+                parse.GetValue(prefixReuse),
+                parse.GetValue(json),
+                cancellationToken)
+            : RunAsync(
+                parse.GetValue(model)!,
+                new BenchSettings(parse.GetValue(concurrency)!, parse.GetValue(promptTokens), parse.GetValue(newTokens)),
+                parse.GetValue(threads),
+                parse.GetValue(json),
+                cancellationToken));
         return command;
     }
 
@@ -81,6 +101,39 @@ internal static class BenchCommand
 
         return ExitCodes.Ok;
     }
+
+    // autoglm bench --trace: a chat workload (see ChatTrace) replayed in real time.
+    private static async Task<int> RunTraceAsync(string modelPath, TraceSettings settings, int maxBatch, int threads, int context, bool prefixReuse, bool json, CancellationToken cancellationToken)
+    {
+        await using GlmModel model = await GlmModel.LoadAsync(
+            modelPath,
+            new GlmModelOptions
+            {
+                MaxBatchSize = maxBatch,
+                IntraOpThreads = threads,
+                MaxSequenceLength = context,
+                PrefixReuse = prefixReuse,
+            },
+            cancellationToken).ConfigureAwait(false);
+        var trace = ChatTrace.Create(settings, model.Tokenizer.Encode(TraceSourceText));
+        TraceReport report = await TraceReplay.RunAsync(model, trace, cancellationToken).ConfigureAwait(false);
+        if (json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            return 0;
+        }
+
+        Console.Out.WriteLine(Invariant($"model {report.Model}; {settings.Conversations} conversations at {settings.ConversationsPerSecond}/s, up to {settings.MaxTurns} turns, seed {settings.Seed}; prefix reuse {(prefixReuse ? "on" : "off")}"));
+        Console.Out.WriteLine(Invariant($"requests {report.Requests}, failed {report.Failed}, skipped for context {report.SkippedForContext}; {report.GeneratedTokens} tokens in {report.WallSeconds:F1} s = {report.TokensPerSecond:F1} tok/s"));
+        Console.Out.WriteLine(Invariant($"TTFT ms p50/p95/p99 {report.TimeToFirstTokenMs.P50:F0}/{report.TimeToFirstTokenMs.P95:F0}/{report.TimeToFirstTokenMs.P99:F0}; ITL ms {report.InterTokenMs.P50:F1}/{report.InterTokenMs.P95:F1}/{report.InterTokenMs.P99:F1}; end-to-end ms {report.EndToEndMs.P50:F0}/{report.EndToEndMs.P95:F0}/{report.EndToEndMs.P99:F0}"));
+        Console.Out.WriteLine(Invariant($"KV peak {report.PeakKvBytes / (1024.0 * 1024.0):F1} MiB, peak {report.PeakKvTokensReserved} positions reserved, peak bytes / bytes the tokens in flight need {report.PeakKvOverInFlight:F2}; preemptions: none (not implemented)"));
+        Console.Out.WriteLine("TTFT p50 ms by turn: " + string.Join(", ", report.TimeToFirstTokenP50ByTurnMs.Select((v, i) => Invariant($"{i + 1}: {v:F0} ({report.MeanPromptTokensByTurn[i]:F0} prompt tokens)"))));
+        return 0;
+    }
+
+    private const string TraceSourceText = "The quick brown fox jumps over the lazy dog. 敏捷的棕色狐狸跳过了懒狗。 "
+        + "Large language models predict the next token from the tokens before it, one step at a time. 1234567890 "
+        + "Could you explain how continuous batching shares one model among many chat users? Sure: each step decodes every running sequence together. ";
 
     internal static IReadOnlyList<int> ParseLevels(string text)
     {

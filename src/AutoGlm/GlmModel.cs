@@ -132,6 +132,7 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
                 QueueCapacity = options.QueueCapacity,
                 KvBudgetTokens = options.KvBudgetTokens,
                 PrefillChunkTokens = options.PrefillChunkTokens,
+                PrefixReuse = options.PrefixReuse,
                 EosTokenIds = info.EosTokenIds,
                 TimeProvider = options.TimeProvider,
                 Meter = options.MeterFactory?.Create(new System.Diagnostics.Metrics.MeterOptions("AutoGlm")),

@@ -29,6 +29,14 @@ public sealed record GlmModelOptions
     public int PrefillChunkTokens { get; init; } = 256;
 
     /// <summary>
+    /// Whether a finished request's KV cache is kept (in an otherwise idle slot, evicted least recently used first
+    /// whenever a running request needs the slot or budget) so that a later prompt starting with the same tokens —
+    /// the next turn of a conversation, a shared system prompt — skips reading them again. Matched on tokens alone.
+    /// Off by default: with it on, KV memory stays allocated after requests finish.
+    /// </summary>
+    public bool PrefixReuse { get; init; }
+
+    /// <summary>
     /// How the weights reach ONNX Runtime's kernels: <see cref="AutoGlm.WeightLoading.Packed"/> (the default, fastest
     /// decoding) or <see cref="AutoGlm.WeightLoading.Mapped"/> (near-instant load, pages shared between processes, slower
     /// fp32/fp16 decoding; refused for int4). Measured trade-offs: benchmarks/results/WeightLoading.md.

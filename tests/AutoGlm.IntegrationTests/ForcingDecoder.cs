@@ -33,6 +33,12 @@ internal sealed class ForcingDecoder : IBatchDecoder
         _inner.AllocateSlot(slot, tokenCapacity);
     }
 
+    public void ReuseSlot(int slot, int tokenCapacity, int keptLength)
+    {
+        _produced[slot] = 0;
+        _inner.ReuseSlot(slot, tokenCapacity, keptLength);
+    }
+
     public void FreeSlot(int slot) => _inner.FreeSlot(slot);
 
     public void Step(ReadOnlySpan<DecoderRow> rows, ReadOnlySpan<int> tokenIds, Span<float> logits, CancellationToken cancellationToken)

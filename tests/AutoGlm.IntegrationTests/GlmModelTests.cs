@@ -34,6 +34,28 @@ public sealed class GlmModelTests
     }
 
     [Fact]
+    public async Task GenerateAsync_PrefixReuseOverFiveTurns_MatchesColdRuns()
+    {
+        await using GlmModel warm = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { PrefixReuse = true, MaxBatchSize = 2, PrefillChunkTokens = 7, WarmUp = false });
+        await using GlmModel cold = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MaxBatchSize = 2, PrefillChunkTokens = 7 });
+        var history = new List<int>(warm.Tokenizer.Encode("System: be brief."));
+        for (int turn = 0; turn < 5; turn++)
+        {
+            history.AddRange(warm.Tokenizer.Encode($" User turn {turn}: tell me more."));
+            GenerationResult reused = await warm.GenerateAsync(history, s_greedy);
+            GenerationResult recomputed = await cold.GenerateAsync(history, s_greedy);
+
+            Assert.Equal(recomputed.Tokens.Select(t => t.Id), reused.Tokens.Select(t => t.Id));
+            history.AddRange(reused.Tokens.Select(t => t.Id));
+        }
+
+        // The last turn's KV stays parked (prompt and answer but its last token) until something needs the room.
+        Assert.Equal(history.Count - 1, warm.KvTokensInUse);
+        Assert.True(warm.KvBytesAllocated > 0);
+        Assert.Equal(0, cold.KvBytesAllocated);
+    }
+
+    [Fact]
     public async Task GenerateAsync_EightConcurrentRequests_EachMatchesItsSoloRun()
     {
         await using GlmModel model = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MaxBatchSize = 4, PrefillChunkTokens = 5 });

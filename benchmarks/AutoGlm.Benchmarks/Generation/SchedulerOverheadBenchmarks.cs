@@ -41,6 +41,10 @@ public class SchedulerOverheadBenchmarks
         {
         }
 
+        public void ReuseSlot(int slot, int tokenCapacity, int keptLength)
+        {
+        }
+
         public void FreeSlot(int slot)
         {
         }

@@ -55,6 +55,9 @@ internal sealed class AutoGlmInstruments
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_timePerOutputTokenBuckets });
         BatchSize = meter.CreateHistogram<int>("autoglm.batch.size", "{sequence}", "Sequences decoded together in one model step.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = s_batchBuckets });
+        PrefixLookups = meter.CreateCounter<long>("autoglm.prefix_cache.lookups", "{request}", "Requests admitted while prefix reuse is on.");
+        PrefixHits = meter.CreateCounter<long>("autoglm.prefix_cache.hits", "{request}", "Requests that started from a kept KV prefix.");
+        PrefixTokensSaved = meter.CreateCounter<long>("autoglm.prefix_cache.tokens_saved", "{token}", "Prompt tokens not recomputed thanks to a kept KV prefix.");
         meter.CreateObservableUpDownCounter("autoglm.queue.depth", () => Sum(static s => s.QueuedRequests()), "{request}", "Requests waiting for a batch slot.");
         meter.CreateObservableUpDownCounter("autoglm.kv_cache.usage", () => Sum(static s => s.KvTokensInUse()), "{token}", "KV cache positions reserved by running requests.");
         meter.CreateObservableUpDownCounter("autoglm.kv_cache.limit", () => Sum(static s => s.KvBudgetTokens()), "{token}", "KV cache positions the loaded models may reserve.");
@@ -80,6 +83,15 @@ internal sealed class AutoGlmInstruments
 
     /// <summary><c>autoglm.batch.size</c>: rows of one decode step.</summary>
     public Histogram<int> BatchSize { get; }
+
+    /// <summary><c>autoglm.prefix_cache.lookups</c>: requests admitted with prefix reuse on.</summary>
+    public Counter<long> PrefixLookups { get; }
+
+    /// <summary><c>autoglm.prefix_cache.hits</c>: requests that started from a kept KV prefix.</summary>
+    public Counter<long> PrefixHits { get; }
+
+    /// <summary><c>autoglm.prefix_cache.tokens_saved</c>: prompt tokens not recomputed.</summary>
+    public Counter<long> PrefixTokensSaved { get; }
 
     /// <summary>The instruments on <paramref name="meter"/>, created on first use.</summary>
     public static AutoGlmInstruments For(Meter meter)

@@ -29,7 +29,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     private readonly ITokenTextDecoder _textDecoder;
     private readonly BatchSchedulerOptions _options;
     private readonly TimeProvider _time;
-    private readonly KvCacheBudget _budget;
+    private readonly KvSlotTable _slots;
     private readonly Sampler _sampler;
     private readonly int _vocabulary;
     private readonly int[] _eosTokenIds;
@@ -43,7 +43,6 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
     // Owned by the loop thread.
     private readonly List<GenerationSequence> _active = [];
-    private readonly bool[] _slotInUse;
     private readonly DecoderRow[] _rows;
     private readonly GenerationSequence?[] _rowSequences;
     private readonly int[] _stepTokens;
@@ -76,14 +75,13 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         _time = options.TimeProvider;
         _vocabulary = decoder.VocabularySize;
         _eosTokenIds = [.. options.EosTokenIds];
-        _budget = new KvCacheBudget(options.KvBudgetTokens ?? checked(decoder.MaxBatchSize * decoder.MaxSequenceLength));
+        _slots = new KvSlotTable(decoder, options.KvBudgetTokens ?? checked(decoder.MaxBatchSize * decoder.MaxSequenceLength));
         _sampler = new Sampler(_vocabulary);
-        _slotInUse = new bool[decoder.MaxBatchSize];
         _rows = new DecoderRow[decoder.MaxBatchSize];
         _rowSequences = new GenerationSequence?[decoder.MaxBatchSize];
         _stepTokens = new int[Math.Max(decoder.MaxBatchSize, options.PrefillChunkTokens)];
         _logits = new float[checked(decoder.MaxBatchSize * _vocabulary)];
-        _metrics = options.Meter is { } meter ? new GenerationMetrics(meter, () => QueuedRequestCount, () => _budget.TokensInUse, () => _budget.CapacityTokens) : null;
+        _metrics = options.Meter is { } meter ? new GenerationMetrics(meter, () => QueuedRequestCount, () => _slots.Budget.TokensInUse, () => _slots.Budget.CapacityTokens) : null;
         _loop = new Thread(Run) { IsBackground = true, Name = "AutoGlm batch scheduler" };
         _loop.Start();
     }
@@ -103,11 +101,11 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     /// <summary>Gets the number of sequences holding a slot (prefilling or decoding).</summary>
     public int ActiveSequenceCount => Volatile.Read(ref _activeCount);
 
-    /// <summary>Gets the KV positions reserved by running sequences.</summary>
-    public int KvTokensInUse => _budget.TokensInUse;
+    /// <summary>Gets the KV positions reserved by running sequences and held by parked ones.</summary>
+    public int KvTokensInUse => _slots.Budget.TokensInUse;
 
     /// <summary>Gets the KV budget in tokens.</summary>
-    public int KvBudgetTokens => _budget.CapacityTokens;
+    public int KvBudgetTokens => _slots.Budget.CapacityTokens;
 
     /// <summary>Gets the number of model steps run so far.</summary>
     public long StepCount => Interlocked.Read(ref _steps);
@@ -229,10 +227,10 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
 
         int needed = prompt.Count + maxNewTokens;
-        if (!_budget.CanEverFit(needed))
+        if (!_slots.Budget.CanEverFit(needed))
         {
             throw new AutoGlmException(Invariant(
-                $"The request needs {needed} tokens of KV cache (a prompt of {prompt.Count} and up to {maxNewTokens} new tokens) but the KV budget holds {_budget.CapacityTokens} tokens in total, so it could never run; lower MaxNewTokens or shorten the prompt, or raise the KV budget."));
+                $"The request needs {needed} tokens of KV cache (a prompt of {prompt.Count} and up to {maxNewTokens} new tokens) but the KV budget holds {_slots.Budget.CapacityTokens} tokens in total, so it could never run; lower MaxNewTokens or shorten the prompt, or raise the KV budget."));
         }
 
         return maxNewTokens;
@@ -313,42 +311,31 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
                 scheduler._wake.Set();
             },
             (this, sequence));
+        Exception rejection;
         lock (_gate)
         {
-            string? rejection = null;
-            if (_fault is not null)
-            {
-                rejection = "fault";
-            }
-            else if (_disposed)
-            {
-                rejection = "disposed";
-            }
-            else if (_queue.Count >= _options.QueueCapacity)
-            {
-                rejection = "full";
-            }
-
-            if (rejection is null)
+            if (_fault is null && !_disposed && _queue.Count < _options.QueueCapacity)
             {
                 _queue.Add(sequence);
                 _wake.Set();
                 return;
             }
 
-            sequence.CancellationRegistration.Dispose();
-            switch (rejection)
-            {
-                case "fault":
-                    throw new AutoGlmException("The generation scheduler stopped after an unexpected error and accepts no more requests; dispose the model and load it again.", _fault);
-                case "disposed":
-                    throw new ObjectDisposedException(nameof(BatchScheduler), "The model was disposed; load it again to generate.");
-                default:
-                    throw new QueueFullException(Invariant(
-                        $"The generation queue is full: {_options.QueueCapacity} requests are already waiting for a slot. Retry later, or raise the queue capacity."));
-            }
+            rejection = Rejection();
         }
+
+        sequence.CancellationRegistration.Dispose();
+        throw rejection;
     }
+
+    // Why a request cannot be queued now; called under the gate.
+    private Exception Rejection() =>
+        _fault is not null
+            ? new AutoGlmException("The generation scheduler stopped after an unexpected error and accepts no more requests; dispose the model and load it again.", _fault)
+            : _disposed
+                ? new ObjectDisposedException(nameof(BatchScheduler), "The model was disposed; load it again to generate.")
+                : new QueueFullException(Invariant(
+                    $"The generation queue is full: {_options.QueueCapacity} requests are already waiting for a slot. Retry later, or raise the queue capacity."));
 
     private void Run()
     {
@@ -389,6 +376,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         finally
         {
             EndAll(ending);
+            _slots.EvictAll();
             _stopped.TrySetResult();
         }
     }
@@ -454,8 +442,26 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
                 next = _queue[0];
             }
 
-            int slot = Array.IndexOf(_slotInUse, false);
-            if (slot < 0 || !_budget.TryReserve(next.Reservation))
+            int slot;
+            int reused = 0;
+            try
+            {
+                slot = _slots.TryPlace(next.Reservation, _options.PrefixReuse ? next.Prompt : [], out reused);
+            }
+#pragma warning disable CA1031 // Any failure to allocate belongs to this request alone.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                lock (_gate)
+                {
+                    _queue.RemoveAt(0);
+                }
+
+                Retire(next, FinishReason.Cancelled, AsModelError(exception, "allocating a KV slot"));
+                continue;
+            }
+
+            if (slot < 0)
             {
                 // FIFO: nobody overtakes the head of the queue, so a large request cannot starve.
                 return;
@@ -466,26 +472,12 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
                 _queue.RemoveAt(0);
             }
 
-            try
+            next.Start(slot, reused, _time.GetElapsedTime(next.SubmittedAt), _vocabulary, _textDecoder, _options.PrefixReuse);
+            if (_options.PrefixReuse)
             {
-                _decoder.AllocateSlot(slot, next.Reservation);
-            }
-#pragma warning disable CA1031 // Any failure to allocate belongs to this request alone.
-            catch (Exception exception)
-#pragma warning restore CA1031
-            {
-                _budget.Release(next.Reservation);
-                Retire(next, FinishReason.Cancelled, AsModelError(exception, "allocating a KV slot"));
-                continue;
+                _metrics?.PrefixLookup(reused);
             }
 
-            _slotInUse[slot] = true;
-            next.Slot = slot;
-            next.QueueTime = _time.GetElapsedTime(next.SubmittedAt);
-            next.Sampling = new SamplingState(next.Options, _vocabulary, next.Prompt, next.MaxNewTokens, next.Seed);
-            next.StopMatcher = new StopSequenceMatcher(next.Options.StopSequences);
-            next.Grammar = next.Options.Constraint is { } constraint ? new GrammarState(constraint.Grammar) : null;
-            next.Text = _textDecoder.CreateStream();
             _active.Add(next);
             Interlocked.Increment(ref _activeCount);
         }
@@ -658,71 +650,18 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
     private void Emit(GenerationSequence sequence, int token, (float Chosen, TokenLogProbability[] Top)? logProbabilities = null)
     {
-        int index = sequence.Generated++;
         TimeSpan elapsed = _time.GetElapsedTime(sequence.SubmittedAt);
-        if (index == 0)
+        if (sequence.Generated == 0)
         {
-            sequence.FirstTokenAt = elapsed;
             _metrics?.FirstToken(sequence.Options, elapsed);
         }
 
-        sequence.LastTokenAt = elapsed;
-        sequence.NextInput = token;
-        StopSequenceMatcher matcher = sequence.StopMatcher!;
-        string text;
-        FinishReason? finish = null;
-        if (IsStopToken(sequence, token))
+        if (sequence.Emit(token, elapsed, _eosTokenIds, logProbabilities) is { } reason)
         {
-            text = FinalText(sequence);
-            finish = FinishReason.Stop;
-        }
-        else
-        {
-            text = matcher.Append(sequence.Text!.Append(token));
-            if (matcher.IsStopped)
-            {
-                finish = FinishReason.Stop;
-            }
-            else if (sequence.Generated >= sequence.MaxNewTokens || sequence.Grammar?.DeadEnd == true)
-            {
-                text += FinalText(sequence);
-                finish = matcher.IsStopped ? FinishReason.Stop : FinishReason.Length;
-            }
-        }
-
-        sequence.Writer.TryWrite(logProbabilities is { } probabilities
-            ? new GeneratedToken(token, text, index, elapsed, finish) { LogProbability = probabilities.Chosen, TopLogProbabilities = probabilities.Top }
-            : new GeneratedToken(token, text, index, elapsed, finish));
-        if (finish is { } reason)
-        {
-            Retire(sequence, reason, null);
+            // Recorded before the stream completes, so a caller that reads the metrics after its result sees them.
             _metrics?.Completed(sequence.Options, sequence.Generated, sequence.Timings);
+            Retire(sequence, reason, null);
         }
-    }
-
-    private bool IsStopToken(GenerationSequence sequence, int token) =>
-        (!sequence.Options.IgnoreEos && Array.IndexOf(_eosTokenIds, token) >= 0) || Contains(sequence.Options.StopTokenIds, token);
-
-    private static bool Contains(IReadOnlyList<int> ids, int token)
-    {
-        for (int i = 0; i < ids.Count; i++)
-        {
-            if (ids[i] == token)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    // The text still held by the detokenizer and the stop matcher when a sequence ends for another reason.
-    private static string FinalText(GenerationSequence sequence)
-    {
-        StopSequenceMatcher matcher = sequence.StopMatcher!;
-        string rest = sequence.Text!.Flush();
-        string released = rest.Length > 0 ? matcher.Append(rest) : string.Empty;
-        return matcher.IsStopped ? released : released + matcher.Flush();
     }
 
     private void Retire(GenerationSequence sequence, FinishReason reason, Exception? error)
@@ -732,8 +671,6 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
             return;
         }
 
-        sequence.Finished = true;
-        sequence.FinishReason = reason;
         if (error is not null)
         {
             _metrics?.Failed(sequence.Options, _time.GetElapsedTime(sequence.SubmittedAt), error);
@@ -741,25 +678,19 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
         if (sequence.Slot >= 0)
         {
-            try
+            if (error is null && reason != FinishReason.Cancelled && sequence.History is { } history)
             {
-                _decoder.FreeSlot(sequence.Slot);
+                _slots.Park(sequence.Slot, sequence.Reservation, history, sequence.PastLength);
             }
-#pragma warning disable CA1031 // Freeing never throws by contract; if it does, the slot is still given back.
-            catch (Exception)
-#pragma warning restore CA1031
+            else
             {
+                _slots.Remove(sequence.Slot, sequence.Reservation);
             }
 
-            _slotInUse[sequence.Slot] = false;
-            sequence.Slot = -1;
-            _budget.Release(sequence.Reservation);
             Interlocked.Decrement(ref _activeCount);
         }
 
-        sequence.Sampling?.Dispose();
-        sequence.CancellationRegistration.Dispose();
-        sequence.Writer.TryComplete(error);
+        sequence.Complete(reason, error);
     }
 
     private void RemoveFinished()

@@ -16,6 +16,9 @@ internal sealed record BatchSchedulerOptions
     /// </summary>
     public int PrefillChunkTokens { get; init; } = 256;
 
+    /// <summary>Gets a value indicating whether finished sequences' KV is parked for prompts that start with the same tokens (see <see cref="KvSlotTable"/>).</summary>
+    public bool PrefixReuse { get; init; }
+
     /// <summary>Gets the model's end-of-sequence token ids (from <c>generation_config.json</c>).</summary>
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
 

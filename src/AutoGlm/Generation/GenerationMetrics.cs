@@ -34,6 +34,17 @@ internal sealed class GenerationMetrics : IDisposable
         }
     }
 
+    /// <summary>Records a request admitted with prefix reuse on, which found <paramref name="reusedTokens"/> of its prompt kept (0: a miss).</summary>
+    public void PrefixLookup(int reusedTokens)
+    {
+        _instruments.PrefixLookups.Add(1);
+        if (reusedTokens > 0)
+        {
+            _instruments.PrefixHits.Add(1);
+            _instruments.PrefixTokensSaved.Add(reusedTokens);
+        }
+    }
+
     /// <summary>Records one batched decode step.</summary>
     public void DecodeStep(int rows) => _instruments.BatchSize.Record(rows);
 

@@ -91,4 +91,116 @@ internal sealed class GenerationSequence
 
     /// <summary>Marks the request cancelled; the loop retires it before its next step.</summary>
     public void RequestCancel() => _cancelRequested = true;
+
+    /// <summary>Gets the tokens fed or to be fed (prompt, then output) when they are recorded for prefix reuse; otherwise <see langword="null"/>.</summary>
+    public int[]? History { get; private set; }
+
+    /// <summary>
+    /// Starts the sequence in <paramref name="slot"/>, whose KV already holds the first <paramref name="reusedTokens"/>
+    /// prompt tokens: creates its sampling, stop-matching and text state, and the token history when
+    /// <paramref name="recordHistory"/>.
+    /// </summary>
+    public void Start(int slot, int reusedTokens, TimeSpan queueTime, int vocabularySize, ITokenTextDecoder textDecoder, bool recordHistory)
+    {
+        Slot = slot;
+        PastLength = reusedTokens;
+        if (recordHistory)
+        {
+            History = new int[Reservation];
+            Prompt.CopyTo(History, 0);
+        }
+
+        QueueTime = queueTime;
+        Sampling = new SamplingState(Options, vocabularySize, Prompt, MaxNewTokens, Seed);
+        StopMatcher = new StopSequenceMatcher(Options.StopSequences);
+        Grammar = Options.Constraint is { } constraint ? new Constraints.GrammarState(constraint.Grammar) : null;
+        Text = textDecoder.CreateStream();
+    }
+
+    /// <summary>
+    /// Takes the sampled <paramref name="token"/>: records it, decides whether the sequence ends here (an EOS or
+    /// stop token, a stop sequence, or the token limit), and streams it with the text it releases.
+    /// </summary>
+    /// <returns>Why the sequence ended, or <see langword="null"/> when it goes on.</returns>
+    public FinishReason? Emit(int token, TimeSpan elapsed, ReadOnlySpan<int> eosTokenIds, (float Chosen, TokenLogProbability[] Top)? logProbabilities = null)
+    {
+        int index = Generated++;
+        if (index == 0)
+        {
+            FirstTokenAt = elapsed;
+        }
+
+        LastTokenAt = elapsed;
+        NextInput = token;
+        if (History is { } history && Prompt.Length + index < history.Length)
+        {
+            history[Prompt.Length + index] = token;
+        }
+
+        StopSequenceMatcher matcher = StopMatcher!;
+        string text;
+        FinishReason? finish = null;
+        if (IsStopToken(token, eosTokenIds))
+        {
+            text = FinalText();
+            finish = FinishReason.Stop;
+        }
+        else
+        {
+            text = matcher.Append(Text!.Append(token));
+            if (matcher.IsStopped)
+            {
+                finish = FinishReason.Stop;
+            }
+            else if (Generated >= MaxNewTokens || Grammar?.DeadEnd == true)
+            {
+                text += FinalText();
+                finish = matcher.IsStopped ? FinishReason.Stop : FinishReason.Length;
+            }
+        }
+
+        Writer.TryWrite(logProbabilities is { } probabilities
+            ? new GeneratedToken(token, text, index, elapsed, finish) { LogProbability = probabilities.Chosen, TopLogProbabilities = probabilities.Top }
+            : new GeneratedToken(token, text, index, elapsed, finish));
+        return finish;
+    }
+
+    /// <summary>Ends the stream (with <paramref name="error"/> unless <see langword="null"/>) and releases the per-sequence state. The slot is the caller's to free.</summary>
+    public void Complete(FinishReason reason, Exception? error)
+    {
+        Finished = true;
+        FinishReason = reason;
+        Slot = -1;
+        Sampling?.Dispose();
+        CancellationRegistration.Dispose();
+        Writer.TryComplete(error);
+    }
+
+    private bool IsStopToken(int token, ReadOnlySpan<int> eosTokenIds)
+    {
+        if (!Options.IgnoreEos && eosTokenIds.Contains(token))
+        {
+            return true;
+        }
+
+        IReadOnlyList<int> stopIds = Options.StopTokenIds;
+        for (int i = 0; i < stopIds.Count; i++)
+        {
+            if (stopIds[i] == token)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The text still held by the detokenizer and the stop matcher when a sequence ends for another reason.
+    private string FinalText()
+    {
+        StopSequenceMatcher matcher = StopMatcher!;
+        string rest = Text!.Flush();
+        string released = rest.Length > 0 ? matcher.Append(rest) : string.Empty;
+        return matcher.IsStopped ? released : released + matcher.Flush();
+    }
 }

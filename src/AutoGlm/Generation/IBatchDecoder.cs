@@ -18,8 +18,9 @@ namespace AutoGlm.Generation;
 /// </para>
 /// <para>
 /// The contract the scheduler keeps: a slot is allocated before it is used and freed once; a row's
-/// <c>PastLength</c> equals the total tokens earlier steps fed to that slot since it was allocated; a slot
-/// never holds more than the capacity it was allocated with; each slot appears at most once per step.
+/// <c>PastLength</c> equals the total tokens earlier steps fed to that slot since it was allocated (or, after
+/// <see cref="ReuseSlot"/>, the kept length plus what was fed since); a slot never holds more than the capacity
+/// it was allocated (or reused) with; each slot appears at most once per step.
 /// </para>
 /// </remarks>
 internal interface IBatchDecoder
@@ -35,6 +36,13 @@ internal interface IBatchDecoder
 
     /// <summary>Prepares slot <paramref name="slot"/> (0 to <see cref="MaxBatchSize"/> - 1) for a new sequence that will use at most <paramref name="tokenCapacity"/> positions.</summary>
     void AllocateSlot(int slot, int tokenCapacity);
+
+    /// <summary>
+    /// Hands slot <paramref name="slot"/>, which is allocated and holds KV for at least
+    /// <paramref name="keptLength"/> positions, to a new sequence that starts with those positions and will use at
+    /// most <paramref name="tokenCapacity"/>; whatever the slot held after them is discarded (prefix reuse).
+    /// </summary>
+    void ReuseSlot(int slot, int tokenCapacity, int keptLength);
 
     /// <summary>Releases slot <paramref name="slot"/>; its KV contents are discarded. Never throws for a slot that was allocated.</summary>
     void FreeSlot(int slot);

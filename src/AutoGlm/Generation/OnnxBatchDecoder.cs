@@ -110,6 +110,24 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         }
     }
 
+    public void ReuseSlot(int slot, int tokenCapacity, int keptLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, MaxBatchSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(tokenCapacity, MaxSequenceLength);
+        ArgumentOutOfRangeException.ThrowIfNegative(keptLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(keptLength, _slotLength[slot]);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(keptLength, tokenCapacity);
+        if (_slotCapacity[slot] == 0)
+        {
+            throw new InvalidOperationException($"Slot {slot} is not allocated, so it holds nothing to reuse.");
+        }
+
+        // The kept positions stay where they are; the next step writes from keptLength on.
+        _slotCapacity[slot] = tokenCapacity;
+        _slotLength[slot] = keptLength;
+    }
+
     public void FreeSlot(int slot)
     {
         if ((uint)slot >= (uint)MaxBatchSize)

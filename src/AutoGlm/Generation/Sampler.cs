@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace AutoGlm.Generation;
 
@@ -39,7 +40,15 @@ internal sealed class Sampler
     // Scans over the vocabulary work a block at a time so that vector operations can skip or sum whole blocks.
     private const int BlockLength = 1024;
 
+    // Two levels of weight buckets for top-p's partial selection (see SelectTopP).
+    private const int BucketCount = 1024;
+
+    // Survivor lists up to this long are sorted, most likely first.
+    private const int SortedCandidateLimit = 512;
+
     private readonly float[] _weights;
+    private readonly double[] _bucketMass = new double[BucketCount];
+    private readonly int[] _bucketCount = new int[BucketCount];
     private readonly int[] _candidateIds;
     private readonly float[] _candidateWeights;
     private int _candidateCount;
@@ -152,7 +161,7 @@ internal sealed class Sampler
             // logits with a k-sized heap and exponentiate only the survivors.
             count = SelectTopK(logits, topK);
             Span<float> selected = _candidateWeights.AsSpan(0, count);
-            SortDescending(count);
+            SortDescending(0, count);
             float max = selected[0];
             if (!float.IsFinite(max))
             {
@@ -179,15 +188,29 @@ internal sealed class Sampler
                 return _candidateCount;
             }
 
-            // Gather the tokens above a threshold; if they cannot hold top-p of the mass, lower it and retry.
+            // Min-p keeps the tokens weighing at least MinP (the top token weighs 1) and top-p keeps a prefix of
+            // the descending order too, so the result is the shorter prefix: gathering at the min-p floor first
+            // often bounds the work. Otherwise gather above a threshold, lowering it only when the tokens above
+            // cannot hold top-p of the mass.
             norm = TensorPrimitives.Sum(weights);
-            float threshold = FirstGatherThreshold;
+            double limit = (double)topP * norm;
+            float minP = options.MinP;
+            float threshold = Math.Max(FirstGatherThreshold, minP);
             while (true)
             {
-                count = Gather(weights, threshold, out float gathered);
-                if (gathered >= topP * norm || threshold == 0f)
+                count = Gather(weights, threshold, out double gathered);
+                if (gathered >= limit || threshold == 0f)
                 {
                     break;
+                }
+
+                if (minP > 0f && threshold <= minP)
+                {
+                    // Everything gathered, so the whole min-p set, lies inside the top-p prefix.
+                    count = KeepAtLeast(count, minP);
+                    _candidateCount = count;
+                    SortDescendingIfFew(count);
+                    return count;
                 }
 
                 threshold *= GatherThresholdStep;
@@ -197,7 +220,15 @@ internal sealed class Sampler
                 }
             }
 
-            SortDescending(count);
+            count = SelectTopP(count, limit);
+            if (minP > 0f)
+            {
+                count = KeepAtLeast(count, minP);
+            }
+
+            _candidateCount = count;
+            SortDescendingIfFew(count);
+            return count;
         }
 
         ReadOnlySpan<float> candidateWeights = _candidateWeights.AsSpan(0, count);
@@ -419,21 +450,24 @@ internal sealed class Sampler
 
     // Sorting negated keys ascending is a descending sort that takes the runtime's allocation-free path for
     // primitive keys (a custom comparer would be boxed on every call).
-    private void SortDescending(int count)
+    private void SortDescending(int start, int count)
     {
-        Span<float> keys = _candidateWeights.AsSpan(0, count);
+        Span<float> keys = _candidateWeights.AsSpan(start, count);
         TensorPrimitives.Negate(keys, keys);
-        keys.Sort(_candidateIds.AsSpan(0, count));
+        keys.Sort(_candidateIds.AsSpan(start, count));
         TensorPrimitives.Negate(keys, keys);
     }
 
-    private int Gather(ReadOnlySpan<float> weights, float threshold, out float gathered)
+    private int Gather(ReadOnlySpan<float> weights, float threshold, out double gathered)
     {
         int count = 0;
-        float sum = 0f;
+        double sum = 0;
+        ref float first = ref MemoryMarshal.GetReference(weights);
+        var thresholds = Vector256.Create(threshold);
         for (int start = 0; start < weights.Length; start += BlockLength)
         {
-            ReadOnlySpan<float> block = weights.Slice(start, Math.Min(BlockLength, weights.Length - start));
+            int length = Math.Min(BlockLength, weights.Length - start);
+            ReadOnlySpan<float> block = weights.Slice(start, length);
 
             // Most blocks of a language model's distribution hold nothing above the threshold; skip them whole.
             if (threshold > 0f && TensorPrimitives.Max(block) < threshold)
@@ -441,21 +475,182 @@ internal sealed class Sampler
                 continue;
             }
 
-            for (int i = 0; i < block.Length; i++)
+            // A vector at a time: only the lanes at or above the threshold are visited, so a flat distribution
+            // costs no branch per token.
+            int i = 0;
+            float blockSum = 0f;
+            for (; i + Vector256<float>.Count <= length; i += Vector256<float>.Count)
+            {
+                Vector256<float> values = Vector256.LoadUnsafe(ref first, (nuint)(start + i));
+                Vector256<float> taken = Vector256.GreaterThanOrEqual(values, thresholds);
+                uint lanes = taken.ExtractMostSignificantBits();
+                if (lanes == 0)
+                {
+                    continue;
+                }
+
+                blockSum += Vector256.Sum(Vector256.ConditionalSelect(taken, values, Vector256<float>.Zero));
+                while (lanes != 0)
+                {
+                    int lane = BitOperations.TrailingZeroCount(lanes);
+                    _candidateIds[count] = start + i + lane;
+                    _candidateWeights[count] = block[i + lane];
+                    count++;
+                    lanes &= lanes - 1;
+                }
+            }
+
+            for (; i < length; i++)
             {
                 float weight = block[i];
                 if (weight >= threshold)
                 {
                     _candidateIds[count] = start + i;
                     _candidateWeights[count] = weight;
-                    sum += weight;
+                    blockSum += weight;
                     count++;
                 }
             }
+
+            sum += blockSum;
         }
 
         gathered = sum;
         return count;
+    }
+
+    // Top-p over the gathered candidates without sorting them: the candidates are bucketed by the top bits of
+    // their weight (positive floats order like their bit patterns) in two levels of 1024 buckets, the masses are
+    // walked from the heaviest bucket down to the one where top-p of the mass is reached, and only the few
+    // candidates of that last bucket are sorted. Everything heavier is kept, everything lighter dropped. Keeps
+    // Hugging Face's rule exactly: a token stays while the mass of the tokens before it is below the limit.
+    private int SelectTopP(int count, double limit)
+    {
+        Span<float> weights = _candidateWeights.AsSpan(0, count);
+        Span<int> ids = _candidateIds.AsSpan(0, count);
+        Array.Clear(_bucketMass);
+        Array.Clear(_bucketCount);
+        foreach (float weight in weights)
+        {
+            int key = BitConverter.SingleToInt32Bits(weight) >> 20;
+            _bucketMass[key] += weight;
+            _bucketCount[key]++;
+        }
+
+        double before = 0;
+        int top = HeaviestBucketReaching(limit, ref before);
+        if (top < 0)
+        {
+            // Rounding: the candidates hold less than the limit, so every one of them is kept.
+            return count;
+        }
+
+        Array.Clear(_bucketMass);
+        Array.Clear(_bucketCount);
+        foreach (float weight in weights)
+        {
+            int bits = BitConverter.SingleToInt32Bits(weight);
+            if (bits >> 20 == top)
+            {
+                int key = (bits >> 10) & (BucketCount - 1);
+                _bucketMass[key] += weight;
+                _bucketCount[key]++;
+            }
+        }
+
+        int sub = HeaviestBucketReaching(limit, ref before);
+        int boundary = (top << 10) | Math.Max(sub, 0);
+
+        // Heavier buckets to the front, then the boundary bucket after them; the rest is dropped.
+        int kept = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(weights[i]) >> 10 > boundary)
+            {
+                Swap(weights, ids, i, kept++);
+            }
+        }
+
+        int edge = kept;
+        for (int i = kept; i < count; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(weights[i]) >> 10 == boundary)
+            {
+                Swap(weights, ids, i, edge++);
+            }
+        }
+
+        if (sub < 0)
+        {
+            // Rounding again: the boundary bucket's heaviest sub-bucket is kept whole.
+            return edge;
+        }
+
+        SortDescending(kept, edge - kept);
+        while (kept < edge && (kept == 0 || before < limit))
+        {
+            before += weights[kept];
+            kept++;
+        }
+
+        return kept;
+    }
+
+    // Walks the buckets from the heaviest down, adding their mass to before, and returns the first whose mass
+    // takes before to the limit (before then excludes it), or -1 when none does.
+    private int HeaviestBucketReaching(double limit, ref double before)
+    {
+        for (int key = BucketCount - 1; key >= 0; key--)
+        {
+            if (_bucketCount[key] == 0)
+            {
+                continue;
+            }
+
+            if (before + _bucketMass[key] >= limit)
+            {
+                return key;
+            }
+
+            before += _bucketMass[key];
+        }
+
+        return -1;
+    }
+
+    // Min-p on unsorted candidates: keep (in order) those weighing at least the floor.
+    private int KeepAtLeast(int count, float floor)
+    {
+        Span<float> weights = _candidateWeights.AsSpan(0, count);
+        Span<int> ids = _candidateIds.AsSpan(0, count);
+        int kept = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (weights[i] >= floor)
+            {
+                weights[kept] = weights[i];
+                ids[kept] = ids[i];
+                kept++;
+            }
+        }
+
+        return kept;
+    }
+
+    private static void Swap(Span<float> weights, Span<int> ids, int a, int b)
+    {
+        (weights[a], weights[b]) = (weights[b], weights[a]);
+        (ids[a], ids[b]) = (ids[b], ids[a]);
+    }
+
+    // Survivors are listed most likely first when there are few of them; sorting a large nucleus would cost
+    // more than the whole selection, and the draw does not need the order.
+    private void SortDescendingIfFew(int count)
+    {
+        if (count <= SortedCandidateLimit)
+        {
+            SortDescending(0, count);
+        }
     }
 
     private void CheckRow(ReadOnlySpan<float> logits)

@@ -15,6 +15,7 @@ internal sealed class FakeBatchDecoder : IBatchDecoder
     private readonly List<DecoderRow[]> _steps = [];
     private readonly HashSet<int> _threads = [];
     private readonly List<int> _allocations = [];
+    private readonly List<(int Slot, int Kept)> _reuses = [];
     private int _slotsInUse;
     private int _maxSlotsInUse;
 
@@ -150,6 +151,34 @@ internal sealed class FakeBatchDecoder : IBatchDecoder
         int max;
         while ((max = Volatile.Read(ref _maxSlotsInUse)) < inUse && Interlocked.CompareExchange(ref _maxSlotsInUse, inUse, max) != max)
         {
+        }
+    }
+
+    public void ReuseSlot(int slot, int tokenCapacity, int keptLength)
+    {
+        List<int> history = _history[slot] ?? throw new InvalidOperationException($"Slot {slot} was reused but is not allocated.");
+        if (keptLength > history.Count || keptLength >= tokenCapacity || tokenCapacity > MaxSequenceLength)
+        {
+            throw new InvalidOperationException($"Slot {slot} holds {history.Count} tokens; it cannot keep {keptLength} for a capacity of {tokenCapacity}.");
+        }
+
+        history.RemoveRange(keptLength, history.Count - keptLength);
+        _capacity[slot] = tokenCapacity;
+        lock (_log)
+        {
+            _reuses.Add((slot, keptLength));
+        }
+    }
+
+    /// <summary>Gets every slot reuse (slot, positions kept), in order.</summary>
+    public IReadOnlyList<(int Slot, int Kept)> Reuses
+    {
+        get
+        {
+            lock (_log)
+            {
+                return [.. _reuses];
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using AutoGlm.Generation;
 
 namespace AutoGlm.Tests.Generation;
@@ -217,6 +218,93 @@ public sealed class SamplerTests
 
         double top = Math.Exp(scaled[kept[0]] - max);
         return kept.Where(i => Math.Exp(scaled[i] - max) >= minP * top).Order().ToArray();
+    }
+
+    // GLM-4's vocabulary: flat logits (the worst case for truncation: the nucleus holds tens of thousands of
+    // tokens) and peaked ones, with top-p alone and with min-p, each against a full sort of the very weights
+    // the sampler computes.
+    [Theory]
+    [InlineData(1, false, 0.9f, 0f, 0.8f)]
+    [InlineData(2, false, 0.95f, 0.05f, 0.8f)]
+    [InlineData(3, false, 0.5f, 0f, 1f)]
+    [InlineData(4, false, 0.99f, 0.001f, 1.2f)]
+    [InlineData(5, true, 0.9f, 0f, 0.7f)]
+    [InlineData(6, true, 0.95f, 0.05f, 1f)]
+    [InlineData(7, true, 0.3f, 0.5f, 1f)]
+    public void PrepareCandidates_TopPWithoutTopKAtGlm4Vocabulary_KeepsExactlyTheFullSortNucleus(int seed, bool peaked, float topP, float minP, float temperature)
+    {
+        const int vocabulary = 151552;
+        var random = new Random(seed);
+        float[] logits = new float[vocabulary];
+        for (int i = 0; i < vocabulary; i++)
+        {
+            logits[i] = peaked
+                ? (float)(random.NextDouble() * 6) + (random.Next(500) == 0 ? 14f : 0f)
+                : (float)((random.NextDouble() * 20) - 10);
+        }
+
+        float[] weights = SamplerWeights(logits, temperature);
+        int[] expected = FullSortNucleus(weights, topP, minP);
+        var sampler = new Sampler(vocabulary);
+        using SamplingState state = State(new GenerationOptions { TopP = topP, MinP = minP, Temperature = temperature }, vocabulary);
+
+        int count = sampler.PrepareCandidates(logits, state);
+
+        int[] actual = sampler.CandidateIds.ToArray();
+        Assert.Equal(expected.Length, count);
+        Array.Sort(actual);
+        Assert.Equal(expected, actual);
+        Assert.Equal(actual.Select(i => weights[i]).Order(), sampler.CandidateWeights.ToArray().Order());
+    }
+
+    // The sampler's weights, computed with the same vector operations it uses.
+    private static float[] SamplerWeights(float[] logits, float temperature)
+    {
+        float[] weights = new float[logits.Length];
+        TensorPrimitives.Subtract(logits, TensorPrimitives.Max(logits), weights);
+        if (temperature != 1f)
+        {
+            TensorPrimitives.Divide(weights, temperature, weights);
+        }
+
+        TensorPrimitives.Max(weights, -80f, weights);
+        TensorPrimitives.Exp(weights, weights);
+        return weights;
+    }
+
+    // Hugging Face's top-p then min-p on a full descending sort: keep while the mass before is below top-p of
+    // the total (the total summed as the sampler sums it), then drop what weighs less than min-p of the top.
+    private static int[] FullSortNucleus(float[] weights, float topP, float minP)
+    {
+        double limit = (double)topP * TensorPrimitives.Sum(weights);
+        float[] keys = [.. weights.Select(w => -w)];
+        int[] order = [.. Enumerable.Range(0, weights.Length)];
+        Array.Sort(keys, order);
+        var kept = new List<int>();
+        double before = 0;
+        foreach (int i in order)
+        {
+            if (kept.Count > 0 && before >= limit)
+            {
+                break;
+            }
+
+            kept.Add(i);
+            before += weights[i];
+        }
+
+        return kept.Where(i => weights[i] >= minP * weights[order[0]]).Order().ToArray();
+    }
+
+    [Fact]
+    public void PrepareCandidates_SmallNucleus_IsListedMostLikelyFirst()
+    {
+        var sampler = new Sampler(4);
+        using SamplingState state = State(new GenerationOptions { TopP = 0.99f }, 4);
+
+        sampler.PrepareCandidates(NucleusLogits(), state);
+
+        Assert.Equal([1, 3, 0, 2], sampler.CandidateIds.ToArray());
     }
 
     [Fact]

@@ -30,6 +30,10 @@ public sealed class SchedulerAllocationTests
         {
         }
 
+        public void ReuseSlot(int slot, int tokenCapacity, int keptLength)
+        {
+        }
+
         public void FreeSlot(int slot)
         {
         }

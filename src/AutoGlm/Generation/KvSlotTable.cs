@@ -1,0 +1,221 @@
+namespace AutoGlm.Generation;
+
+/// <summary>
+/// Where sequences' KV lives: which decoder slots are taken, how many KV positions of the budget they hold,
+/// and (with prefix reuse) which finished sequences' KV is kept idle for a later prompt that starts the same way.
+/// A sequence is placed when it is admitted and removed or parked when it retires; placement either succeeds
+/// whole (slot, reservation and the decoder's allocation) or leaves nothing behind.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Prefix reuse: a parked slot keeps the KV of the tokens its sequence fed (prompt and output but the last) and
+/// holds exactly that many positions of the budget. A new prompt takes the parked slot sharing its longest token
+/// prefix (matched on the tokens alone, so a conversation's next turn or a shared system prompt is found without
+/// any id) and starts after that prefix. Parked slots are evicted least recently used first whenever a slot or
+/// budget is needed for a running sequence, so they never keep a request waiting.
+/// </para>
+/// <para>Not thread-safe: only the scheduler loop uses it; <see cref="Budget"/> may be read from any thread.</para>
+/// </remarks>
+internal sealed class KvSlotTable
+{
+    private readonly IBatchDecoder _decoder;
+    private readonly bool[] _inUse;
+    private readonly List<ParkedSlot> _parked = [];
+    private long _clock;
+
+    /// <summary>Creates the table over <paramref name="decoder"/>'s slots with a budget of <paramref name="budgetTokens"/> positions.</summary>
+    public KvSlotTable(IBatchDecoder decoder, int budgetTokens)
+    {
+        ArgumentNullException.ThrowIfNull(decoder);
+        _decoder = decoder;
+        _inUse = new bool[decoder.MaxBatchSize];
+        Budget = new KvCacheBudget(budgetTokens);
+    }
+
+    /// <summary>Gets the KV budget the placed (and parked) sequences share.</summary>
+    public KvCacheBudget Budget { get; }
+
+    /// <summary>Gets the number of slots in use, parked ones included.</summary>
+    public int SlotsInUse { get; private set; }
+
+    /// <summary>Gets the number of parked slots.</summary>
+    public int ParkedCount => _parked.Count;
+
+    /// <summary>
+    /// Places a sequence reserving <paramref name="reservation"/> positions if a slot and that much budget are
+    /// free now; returns -1 (with nothing taken) when they are not.
+    /// </summary>
+    /// <exception cref="Exception">The decoder failed to allocate the slot; nothing stays taken.</exception>
+    public int TryPlace(int reservation) => TryPlace(reservation, [], out _);
+
+    /// <summary>
+    /// Places a sequence with <paramref name="prompt"/> reserving <paramref name="reservation"/> positions, reusing
+    /// the parked slot whose KV shares the longest prefix with the prompt (at most all but its last token, which
+    /// must be fed to get logits); evicts parked slots, least recently used first, when a slot or budget is short.
+    /// Returns the slot and, in <paramref name="reusedTokens"/>, how many prompt positions it already holds; -1 when
+    /// nothing can be placed now even with every parked slot evicted.
+    /// </summary>
+    /// <exception cref="Exception">The decoder failed to allocate or reuse the slot; nothing stays taken.</exception>
+    public int TryPlace(int reservation, ReadOnlySpan<int> prompt, out int reusedTokens)
+    {
+        reusedTokens = 0;
+        int best = -1;
+        int bestLength = 0;
+        for (int i = 0; i < _parked.Count; i++)
+        {
+            int length = CommonPrefix(_parked[i].Tokens.AsSpan(0, _parked[i].Length), prompt[..Math.Max(prompt.Length - 1, 0)]);
+            if (length > bestLength)
+            {
+                best = i;
+                bestLength = length;
+            }
+        }
+
+        if (best >= 0)
+        {
+            ParkedSlot parked = _parked[best];
+            _parked.RemoveAt(best);
+            int extra = reservation - parked.Length;
+            if (extra <= 0 || ReserveEvicting(extra))
+            {
+                if (extra < 0)
+                {
+                    Budget.Release(-extra);
+                }
+
+                try
+                {
+                    _decoder.ReuseSlot(parked.Slot, reservation, bestLength);
+                }
+                catch
+                {
+                    Budget.Release(reservation);
+                    FreeSlot(parked.Slot);
+                    throw;
+                }
+
+                reusedTokens = bestLength;
+                return parked.Slot;
+            }
+
+            // Not enough budget even with every other parked slot gone: drop this one too and try cold.
+            Evict(parked);
+        }
+
+        while (Array.IndexOf(_inUse, false) < 0 && _parked.Count > 0)
+        {
+            EvictLeastRecent();
+        }
+
+        int slot = Array.IndexOf(_inUse, false);
+        if (slot < 0 || !ReserveEvicting(reservation))
+        {
+            return -1;
+        }
+
+        try
+        {
+            _decoder.AllocateSlot(slot, reservation);
+        }
+        catch
+        {
+            Budget.Release(reservation);
+            throw;
+        }
+
+        _inUse[slot] = true;
+        SlotsInUse++;
+        return slot;
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="slot"/>'s KV for reuse: it holds the first <paramref name="length"/> of
+    /// <paramref name="tokens"/>, and its <paramref name="reservation"/> shrinks to that length.
+    /// </summary>
+    public void Park(int slot, int reservation, int[] tokens, int length)
+    {
+        // A slot filled to the context end may have its last position overwritten by a filler row.
+        length = Math.Min(length, _decoder.MaxSequenceLength - 1);
+        if (length <= 0)
+        {
+            Remove(slot, reservation);
+            return;
+        }
+
+        Budget.Release(reservation - length);
+        _parked.Add(new ParkedSlot(slot, tokens, length, ++_clock));
+    }
+
+    /// <summary>Frees <paramref name="slot"/> and gives back its <paramref name="reservation"/>. Never throws.</summary>
+    public void Remove(int slot, int reservation)
+    {
+        FreeSlot(slot);
+        Budget.Release(reservation);
+    }
+
+    /// <summary>Evicts every parked slot. Never throws.</summary>
+    public void EvictAll()
+    {
+        while (_parked.Count > 0)
+        {
+            EvictLeastRecent();
+        }
+    }
+
+    private bool ReserveEvicting(int tokens)
+    {
+        while (!Budget.TryReserve(tokens))
+        {
+            if (_parked.Count == 0)
+            {
+                return false;
+            }
+
+            EvictLeastRecent();
+        }
+
+        return true;
+    }
+
+    private void EvictLeastRecent()
+    {
+        int oldest = 0;
+        for (int i = 1; i < _parked.Count; i++)
+        {
+            if (_parked[i].LastUse < _parked[oldest].LastUse)
+            {
+                oldest = i;
+            }
+        }
+
+        ParkedSlot parked = _parked[oldest];
+        _parked.RemoveAt(oldest);
+        Evict(parked);
+    }
+
+    private void Evict(ParkedSlot parked)
+    {
+        FreeSlot(parked.Slot);
+        Budget.Release(parked.Length);
+    }
+
+    private void FreeSlot(int slot)
+    {
+        try
+        {
+            _decoder.FreeSlot(slot);
+        }
+#pragma warning disable CA1031 // Freeing never throws by contract; if it does, the slot is still given back.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        _inUse[slot] = false;
+        SlotsInUse--;
+    }
+
+    private static int CommonPrefix(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => a.CommonPrefixLength(b);
+
+    private readonly record struct ParkedSlot(int Slot, int[] Tokens, int Length, long LastUse);
+}
