@@ -69,7 +69,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         _time = options.TimeProvider;
         _vocabulary = decoder.VocabularySize;
         _eosTokenIds = [.. options.EosTokenIds];
-        _budget = new KvCacheBudget(options.KvBudgetTokens ?? checked(decoder.MaxBatchSize * decoder.MaxSequenceLength));
+        _budget = new KvCacheBudget(options.KvBudgetTokens ?? (int)Math.Min((long)decoder.MaxBatchSize * decoder.MaxSequenceLength, int.MaxValue));
         _sampler = new Sampler(_vocabulary);
         _slotInUse = new bool[decoder.MaxBatchSize];
         _rows = new DecoderRow[decoder.MaxBatchSize];
