@@ -62,6 +62,7 @@ internal static class ChildCases
             return 2;
         }
 
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             run.Run();
@@ -71,6 +72,7 @@ internal static class ChildCases
         catch (Exception e)
         {
             Console.WriteLine($"{ChildProcess.Marker}{e.GetType().FullName}: {e.Message}");
+            Console.WriteLine($"{ChildProcess.ElapsedMarker}{watch.ElapsedMilliseconds}");
             return 0;
         }
     }

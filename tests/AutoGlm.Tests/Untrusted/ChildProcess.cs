@@ -11,6 +11,9 @@ internal static class ChildProcess
     /// <summary>The child prints this before the exception's type and message when the case ended with an exception.</summary>
     public const string Marker = "CASE-THREW ";
 
+    /// <summary>The child prints this before the milliseconds the case itself took (process start-up excluded).</summary>
+    public const string ElapsedMarker = "CASE-MS ";
+
     public static (int ExitCode, string Output, TimeSpan Elapsed) Run(string caseName, TimeSpan timeout)
     {
         string assembly = typeof(ChildProcess).Assembly.Location;
@@ -28,7 +31,6 @@ internal static class ChildProcess
         start.ArgumentList.Add(assembly);
         start.ArgumentList.Add(ChildCases.Argument);
         start.ArgumentList.Add(caseName);
-        start.Environment["DOTNET_TieredCompilation"] = "0";
         var watch = Stopwatch.StartNew();
         using Process process = Process.Start(start)!;
         Task<string> output = process.StandardOutput.ReadToEndAsync();
