@@ -195,6 +195,24 @@ public static class ChatCompletionEndpoint
         await http.Body.FlushAsync(aborted);
     }
 
+    /// <summary>The request field behind a <see cref="ArgumentException.ParamName"/> of the library's options.</summary>
+    private static string RequestField(string? paramName) => paramName switch
+    {
+        "TopP" => "top_p",
+        "TopK" => "top_k",
+        "MinP" or "min_p" => "min_p",
+        "Temperature" => "temperature",
+        "FrequencyPenalty" => "frequency_penalty",
+        "PresencePenalty" => "presence_penalty",
+        "RepetitionPenalty" or "repetition_penalty" => "repetition_penalty",
+        "MaxNewTokens" => "max_tokens",
+        "StopSequences" => "stop",
+        "StopTokenIds" => "stop",
+        "Seed" => "seed",
+        "Tools" or "ToolMode" => "tools",
+        _ => "messages",
+    };
+
     /// <summary>Maps what the chat client throws to the HTTP error a client should see; null lets it propagate.</summary>
     private static OpenAiRequestException? Translate(Exception ex, ChatCompletionRequest request) => ex switch
     {
@@ -207,11 +225,14 @@ public static class ChatCompletionEndpoint
             grammar.Keyword == "maxTokens" ? "max_tokens" : request.Options.ToolMode is RequiredChatToolMode ? "tools" : "response_format",
             "invalid_value"),
         NotSupportedException => OpenAiRequestException.Invalid(ex.Message, null, "unsupported_value"),
-        // The model rejects prompts that leave no room in its context, with a message stating both lengths.
+        // An option the model refuses names the request field it came from; the model rejects prompts that leave no
+        // room in its context (or render to nothing), with a message stating both lengths.
         ArgumentException argument => OpenAiRequestException.Invalid(
             argument.ParamName is null ? argument.Message : argument.Message.Replace($" (Parameter '{argument.ParamName}')", string.Empty, StringComparison.Ordinal),
-            "messages",
+            RequestField(argument.ParamName),
             "invalid_value"),
+        // A chat template that rejects the conversation (raise_exception) or crosses its sandbox limits.
+        TokenizerException => OpenAiRequestException.Invalid(ex.Message, "messages", "invalid_value"),
         // Loading failed, or the host is stopping or unloading: the request may succeed elsewhere or later.
         ModelLoadException or ObjectDisposedException => new OpenAiRequestException(503, $"The model is not available: {ex.Message}", "server_error", null, "model_unavailable"),
         AutoGlmException when ex.GetType() == typeof(AutoGlmException) => new OpenAiRequestException(503, $"The model is not available: {ex.Message}", "server_error", null, "model_unavailable"),

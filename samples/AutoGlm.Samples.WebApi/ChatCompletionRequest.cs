@@ -54,6 +54,28 @@ public sealed class ChatCompletionRequest
     /// <exception cref="OpenAiRequestException">The body is not valid JSON or a field is missing, of the wrong type or out of bounds.</exception>
     public static ChatCompletionRequest Parse(ReadOnlyMemory<byte> body, OpenAiApiOptions limits)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            throw OpenAiRequestException.Invalid("The request body is not valid UTF-8; send JSON encoded as UTF-8.", null, "invalid_json");
+        }
+
+        try
+        {
+            return ParseDocument(body, limits);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // System.Text.Json decodes strings lazily; a lone surrogate escape such as \ud800 fails only when read.
+            throw OpenAiRequestException.Invalid($"The request body holds a string that is not valid text: {ex.Message}", null, "invalid_json");
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or JsonException)
+        {
+            throw OpenAiRequestException.Invalid($"The request body could not be read: {ex.Message}", null, "invalid_value");
+        }
+    }
+
+    private static ChatCompletionRequest ParseDocument(ReadOnlyMemory<byte> body, OpenAiApiOptions limits)
+    {
         JsonDocument document;
         try
         {
@@ -67,6 +89,7 @@ public sealed class ChatCompletionRequest
         using (document)
         {
             JsonElement root = document.RootElement;
+            RequireText(root, "");
             if (root.ValueKind != JsonValueKind.Object)
             {
                 throw OpenAiRequestException.Invalid($"The request body must be a JSON object, not {Kind(root)}.", null, "invalid_json");
@@ -91,13 +114,18 @@ public sealed class ChatCompletionRequest
             {
                 MaxOutputTokens = ParseMaxTokens(root, limits.MaxTokens),
                 Temperature = OptionalFloat(root, "temperature", 0, 2),
-                TopP = OptionalFloat(root, "top_p", 0, 1),
+                TopP = OptionalFloat(root, "top_p", 0, 1, minExclusive: true),
                 FrequencyPenalty = OptionalFloat(root, "frequency_penalty", -2, 2),
                 PresencePenalty = OptionalFloat(root, "presence_penalty", -2, 2),
                 Seed = OptionalLong(root, "seed"),
                 StopSequences = ParseStop(root),
                 ResponseFormat = ParseResponseFormat(root),
             };
+            if (OptionalFloat(root, "min_p", 0, 1) is float minP)
+            {
+                (options.AdditionalProperties ??= [])["min_p"] = minP;
+            }
+
             int? n = OptionalLong(root, "n") is long count ? (int)Math.Clamp(count, int.MinValue, int.MaxValue) : null;
             if (n is < 1 or > MaxChoices)
             {
@@ -151,7 +179,7 @@ public sealed class ChatCompletionRequest
     {
         "model" or "messages" or "max_tokens" or "max_completion_tokens" or "temperature" or "top_p" or "frequency_penalty"
             or "presence_penalty" or "seed" or "stop" or "n" or "stream" or "stream_options" or "tools" or "tool_choice"
-            or "response_format" or "logprobs" or "top_logprobs" => true,
+            or "response_format" or "logprobs" or "top_logprobs" or "min_p" => true,
         _ => s_ignoredFields.Contains(name),
     };
 
@@ -245,6 +273,17 @@ public sealed class ChatCompletionRequest
         catch (JsonException ex)
         {
             throw OpenAiRequestException.Invalid($"'{path}.function.arguments' is not a JSON object: {ex.Message}", $"{path}.function.arguments", "invalid_value");
+        }
+
+        if (parsed is not null)
+        {
+            foreach ((string key, object? value) in parsed)
+            {
+                if (value is JsonElement element)
+                {
+                    RequireText(element, $"{path}.function.arguments.{key}");
+                }
+            }
         }
 
         return new FunctionCallContent(id, name, parsed);
@@ -429,6 +468,48 @@ public sealed class ChatCompletionRequest
         options.ToolMode = ChatToolMode.RequireSpecific(chosen);
     }
 
+    /// <summary>
+    /// Decodes every string and property name under <paramref name="element"/> once, without recursion: System.Text.Json
+    /// decodes lazily, so a lone surrogate escape such as <c>\ud800</c> would otherwise fail deep inside the model call.
+    /// </summary>
+    private static void RequireText(JsonElement element, string path)
+    {
+        var pending = new Stack<(JsonElement Element, string Path)>();
+        pending.Push((element, path));
+        while (pending.TryPop(out (JsonElement Element, string Path) item))
+        {
+            try
+            {
+                switch (item.Element.ValueKind)
+                {
+                    case JsonValueKind.Object:
+                        foreach (JsonProperty property in item.Element.EnumerateObject())
+                        {
+                            pending.Push((property.Value, item.Path.Length == 0 ? property.Name : $"{item.Path}.{property.Name}"));
+                        }
+
+                        break;
+                    case JsonValueKind.Array:
+                        int index = 0;
+                        foreach (JsonElement child in item.Element.EnumerateArray())
+                        {
+                            pending.Push((child, $"{item.Path}[{index++}]"));
+                        }
+
+                        break;
+                    case JsonValueKind.String:
+                        _ = item.Element.GetString();
+                        break;
+                }
+            }
+            catch (InvalidOperationException ex)
+            {
+                string where = item.Path.Length == 0 ? "a property name" : $"'{item.Path}'";
+                throw OpenAiRequestException.Invalid($"The request body holds a string that is not valid text at {where}: {ex.Message}", item.Path.Length == 0 ? null : item.Path, "invalid_json");
+            }
+        }
+    }
+
     private static OpenAiRequestException Missing(string path) => OpenAiRequestException.Invalid($"Missing required parameter: '{path}'.", path, "missing_required_parameter");
 
     private static string Kind(JsonElement element) => element.ValueKind switch
@@ -497,7 +578,7 @@ public sealed class ChatCompletionRequest
         return number;
     }
 
-    private static float? OptionalFloat(JsonElement parent, string name, float min, float max)
+    private static float? OptionalFloat(JsonElement parent, string name, float min, float max, bool minExclusive = false)
     {
         if (!parent.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -509,10 +590,15 @@ public sealed class ChatCompletionRequest
             throw OpenAiRequestException.Invalid($"'{name}' must be a number, not {Kind(value)}.", name, "invalid_type");
         }
 
-        double number = value.GetDouble();
-        if (number < min || number > max)
+        if (!value.TryGetDouble(out double number) || !double.IsFinite(number))
         {
-            throw OpenAiRequestException.Invalid($"{name} is {value.GetRawText()}; it must be between {min} and {max}.", name, "invalid_value");
+            throw OpenAiRequestException.Invalid($"{name} is {value.GetRawText()}, which is not a finite number.", name, "invalid_value");
+        }
+
+        if (number < min || number > max || (minExclusive && number <= min))
+        {
+            string range = minExclusive ? $"greater than {min} and at most {max}" : $"between {min} and {max}";
+            throw OpenAiRequestException.Invalid($"{name} is {value.GetRawText()}; it must be {range}.", name, "invalid_value");
         }
 
         return (float)number;

@@ -15,8 +15,26 @@ public static class RequestBody
         using var buffer = new MemoryStream();
         byte[] chunk = new byte[16 * 1024];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        while (true)
         {
+            try
+            {
+                read = await request.Body.ReadAsync(chunk, cancellationToken);
+            }
+            catch (BadHttpRequestException ex)
+            {
+                // Kestrel's own body limit (or a malformed chunked encoding): answer it here, or it would surface as an
+                // unhandled exception in the log although the client only sent a large or broken body.
+                throw ex.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? TooLarge(Math.Max(buffer.Length + 1, (long)limit + 1), limit)
+                    : new OpenAiRequestException(ex.StatusCode, $"The request body could not be read: {ex.Message}", "invalid_request_error", null, "invalid_body");
+            }
+
+            if (read == 0)
+            {
+                break;
+            }
+
             if (buffer.Length + read > limit)
             {
                 throw TooLarge(buffer.Length + read, limit);

@@ -7,6 +7,8 @@ namespace AutoGlm.Extensions.Hosting;
 /// <remarks>Stateless and thread-safe.</remarks>
 internal sealed class AutoGlmOptionsValidator : IValidateOptions<AutoGlmOptions>
 {
+    private static readonly TimeSpan s_maxTimer = TimeSpan.FromDays(24);
+
     private const string ModelFolderHint = "set it to a model folder written by 'autoglm build' (the folder that holds model.onnx)";
 
     public ValidateOptionsResult Validate(string? name, AutoGlmOptions options)
@@ -21,36 +23,36 @@ internal sealed class AutoGlmOptionsValidator : IValidateOptions<AutoGlmOptions>
             failures.Add($"{prefix}ExecutionProvider '{options.ExecutionProvider}' is not a known provider; use one of: cpu, cuda, cuda:<device>, directml, dml:<adapter>, auto.");
         }
 
-        if (options.IntraOpThreads < 0)
+        if (options.IntraOpThreads < 0 || options.IntraOpThreads > GlmModelOptions.MaxIntraOpThreads)
         {
-            failures.Add(Invariant($"{prefix}IntraOpThreads must be 0 (let ONNX Runtime choose) or more; got {options.IntraOpThreads}."));
+            failures.Add(Invariant($"{prefix}IntraOpThreads must be between 0 (let ONNX Runtime choose) and {GlmModelOptions.MaxIntraOpThreads} (4 × the {Environment.ProcessorCount} logical processors); got {options.IntraOpThreads}."));
         }
 
-        if (options.MaxBatchSize is < 1 or > 256)
+        if (options.MaxBatchSize is < 1 or > GlmModelOptions.MaxBatchSizeLimit)
         {
-            failures.Add(Invariant($"{prefix}MaxBatchSize must be between 1 and 256; got {options.MaxBatchSize}."));
+            failures.Add(Invariant($"{prefix}MaxBatchSize must be between 1 and {GlmModelOptions.MaxBatchSizeLimit}; got {options.MaxBatchSize}."));
         }
 
-        if (options.QueueCapacity < 1)
+        if (options.QueueCapacity is < 1 or > GlmModelOptions.MaxQueueCapacity)
         {
-            failures.Add(Invariant($"{prefix}QueueCapacity must be at least 1; got {options.QueueCapacity}."));
+            failures.Add(Invariant($"{prefix}QueueCapacity must be between 1 and {GlmModelOptions.MaxQueueCapacity}; got {options.QueueCapacity}."));
         }
 
-        if (options.PrefillChunkTokens < 1)
+        if (options.PrefillChunkTokens is < 1 or > GlmModelOptions.MaxPrefillChunkTokens)
         {
-            failures.Add(Invariant($"{prefix}PrefillChunkTokens must be at least 1; got {options.PrefillChunkTokens}."));
+            failures.Add(Invariant($"{prefix}PrefillChunkTokens must be between 1 and {GlmModelOptions.MaxPrefillChunkTokens}; got {options.PrefillChunkTokens}."));
         }
 
-        if (options.MaxSequenceLength is int maxSequence && maxSequence < 1)
+        if (options.MaxSequenceLength is int maxSequence && maxSequence is < 1 or > GlmModelOptions.MaxTokens)
         {
-            failures.Add(Invariant($"{prefix}MaxSequenceLength must be at least 1 when set; got {maxSequence}. Leave it unset to use the model's context length."));
+            failures.Add(Invariant($"{prefix}MaxSequenceLength must be between 1 and {GlmModelOptions.MaxTokens} when set; got {maxSequence}. Leave it unset to use the model's context length."));
         }
 
         if (options.KvBudgetTokens is int budget)
         {
-            if (budget < 1)
+            if (budget is < 1 or > GlmModelOptions.MaxTokens)
             {
-                failures.Add(Invariant($"{prefix}KvBudgetTokens must be at least 1 when set; got {budget}. Leave it unset for MaxBatchSize × the max sequence length."));
+                failures.Add(Invariant($"{prefix}KvBudgetTokens must be between 1 and {GlmModelOptions.MaxTokens} when set; got {budget}. Leave it unset for MaxBatchSize × the max sequence length."));
             }
             else if (options.MaxSequenceLength is int max && max >= 1 && budget < max)
             {
@@ -58,19 +60,20 @@ internal sealed class AutoGlmOptionsValidator : IValidateOptions<AutoGlmOptions>
             }
         }
 
-        if (options.DefaultMaxOutputTokens < 1)
+        if (options.DefaultMaxOutputTokens is < 1 or > GlmModelOptions.MaxTokens)
         {
-            failures.Add(Invariant($"{prefix}DefaultMaxOutputTokens must be at least 1; got {options.DefaultMaxOutputTokens}."));
+            failures.Add(Invariant($"{prefix}DefaultMaxOutputTokens must be between 1 and {GlmModelOptions.MaxTokens}; got {options.DefaultMaxOutputTokens}."));
         }
 
-        if (options.KeepAlive is TimeSpan keepAlive && keepAlive <= TimeSpan.Zero && keepAlive != Timeout.InfiniteTimeSpan)
+        // Timers take at most about 24.8 days (int.MaxValue milliseconds).
+        if (options.KeepAlive is TimeSpan keepAlive && keepAlive != Timeout.InfiniteTimeSpan && (keepAlive <= TimeSpan.Zero || keepAlive > s_maxTimer))
         {
-            failures.Add(Invariant($"{prefix}KeepAlive must be positive when set; got {keepAlive}. Leave it unset to keep the model loaded until the application stops."));
+            failures.Add(Invariant($"{prefix}KeepAlive must be positive and at most {s_maxTimer.TotalDays} days when set; got {keepAlive}. Leave it unset to keep the model loaded until the application stops."));
         }
 
-        if (options.DrainTimeout < TimeSpan.Zero)
+        if (options.DrainTimeout < TimeSpan.Zero || options.DrainTimeout > s_maxTimer)
         {
-            failures.Add(Invariant($"{prefix}DrainTimeout must be zero or positive; got {options.DrainTimeout}."));
+            failures.Add(Invariant($"{prefix}DrainTimeout must be between zero and {s_maxTimer.TotalDays} days; got {options.DrainTimeout}."));
         }
 
         if (!(options.DegradedQueueFraction > 0 && options.DegradedQueueFraction <= 1))

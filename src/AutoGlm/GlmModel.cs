@@ -120,6 +120,14 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), budget, $"KvBudgetTokens ({budget}) is too small to hold any request.");
         }
 
+        if ((long)options.MaxBatchSize * info.VocabularySize > ModelLimits.MaxLogitsFloats)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(options),
+                options.MaxBatchSize,
+                $"GlmModelOptions.MaxBatchSize {options.MaxBatchSize} × the vocabulary of {info.VocabularySize} tokens needs {(long)options.MaxBatchSize * info.VocabularySize * 4 / (1 << 20)} MiB of logits per step, more than the 1024 MiB AutoGlm allows; lower MaxBatchSize to at most {ModelLimits.MaxLogitsFloats / info.VocabularySize}.");
+        }
+
         Tokenizer tokenizer = Tokenizer.Load(info.FolderPath);
         ModelSession session = ModelSession.Open(info, options.ExecutionProvider, options.IntraOpThreads, options.WeightLoading, logger);
         OnnxBatchDecoder? decoder = null;

@@ -10,7 +10,25 @@ public sealed record GlmModelOptions
     /// <summary>Where the model runs; <see cref="Execution.ExecutionProvider.Cpu"/> by default.</summary>
     public ExecutionProvider ExecutionProvider { get; init; } = ExecutionProvider.Cpu;
 
-    /// <summary>Threads ONNX Runtime uses inside one operator; 0 lets it choose (one per physical core).</summary>
+    /// <summary>The most sequences <see cref="MaxBatchSize"/> may allow.</summary>
+    public const int MaxBatchSizeLimit = 256;
+
+    /// <summary>The largest <see cref="QueueCapacity"/>.</summary>
+    public const int MaxQueueCapacity = 1_000_000;
+
+    /// <summary>The largest <see cref="PrefillChunkTokens"/>.</summary>
+    public const int MaxPrefillChunkTokens = 65_536;
+
+    /// <summary>The largest <see cref="MaxSequenceLength"/> and <see cref="KvBudgetTokens"/>: 16 Mi tokens.</summary>
+    public const int MaxTokens = Models.ModelLimits.MaxContextLength;
+
+    /// <summary>
+    /// The most <see cref="IntraOpThreads"/>: four per logical processor. More threads than that only contend (300 on
+    /// two cores hung a run) and ONNX Runtime crashes the process creating very large pools (100,000).
+    /// </summary>
+    public static int MaxIntraOpThreads => 4 * Environment.ProcessorCount;
+
+    /// <summary>Threads ONNX Runtime uses inside one operator; 0 lets it choose (one per physical core); at most <see cref="MaxIntraOpThreads"/>.</summary>
     public int IntraOpThreads { get; init; }
 
     /// <summary>The most sequences decoded together in one step, 1 to 256; 8 by default.</summary>
@@ -59,7 +77,7 @@ public sealed record GlmModelOptions
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>Checks every value, naming the bad one.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A value is out of range; the message quotes it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range; the message names the option, quotes the value and gives the allowed range.</exception>
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(ExecutionProvider);
@@ -69,19 +87,29 @@ public sealed record GlmModelOptions
             throw new ArgumentOutOfRangeException(nameof(WeightLoading), WeightLoading, $"WeightLoading must be Packed or Mapped, not {(int)WeightLoading}.");
         }
 
-        ArgumentOutOfRangeException.ThrowIfNegative(IntraOpThreads, nameof(IntraOpThreads));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBatchSize, nameof(MaxBatchSize));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatchSize, 256, nameof(MaxBatchSize));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(QueueCapacity, nameof(QueueCapacity));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(PrefillChunkTokens, nameof(PrefillChunkTokens));
+        Check(IntraOpThreads, 0, MaxIntraOpThreads, nameof(IntraOpThreads), $"0 lets ONNX Runtime choose; at most 4 × the {Environment.ProcessorCount} logical processors");
+        Check(MaxBatchSize, 1, MaxBatchSizeLimit, nameof(MaxBatchSize), null);
+        Check(QueueCapacity, 1, MaxQueueCapacity, nameof(QueueCapacity), null);
+        Check(PrefillChunkTokens, 1, MaxPrefillChunkTokens, nameof(PrefillChunkTokens), null);
         if (MaxSequenceLength is int max)
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max, nameof(MaxSequenceLength));
+            Check(max, 1, MaxTokens, nameof(MaxSequenceLength), "leave it unset for the model's context length");
         }
 
         if (KvBudgetTokens is int budget)
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(budget, nameof(KvBudgetTokens));
+            Check(budget, 1, MaxTokens, nameof(KvBudgetTokens), "leave it unset for MaxBatchSize × the max sequence length");
+        }
+    }
+
+    private static void Check(int value, int min, int max, string name, string? hint)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentOutOfRangeException(
+                name,
+                value,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"GlmModelOptions.{name} must be between {min} and {max}; got {value}.{(hint is null ? "" : $" ({hint}.)")}"));
         }
     }
 }

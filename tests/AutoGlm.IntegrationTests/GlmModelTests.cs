@@ -149,7 +149,7 @@ public sealed class GlmModelTests
 
         var ex = Assert.Throws<ModelLoadException>(() => GlmModel.Load(copy));
 
-        Assert.Equal($"{config}: the field 'model.decoder.num_key_value_heads' must be a positive integer, not -2.", ex.Message);
+        Assert.Equal($"{config}: the field 'model.decoder.num_key_value_heads' must be a positive integer of at most 1024, not -2. The file is damaged or hand-edited; rebuild the folder with 'autoglm build'.", ex.Message);
     }
 
     [Fact]

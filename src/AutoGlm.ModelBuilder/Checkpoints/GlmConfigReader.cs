@@ -14,15 +14,31 @@ internal static class GlmConfigReader
             throw new ModelLoadException($"The checkpoint has no config file '{configPath}'. A Hugging Face checkpoint folder needs config.json next to its safetensors files.");
         }
 
+        byte[] bytes = File.ReadAllBytes(configPath);
+        int bad = AutoGlm.Tokenization.JsonText.FindInvalidUtf8(bytes);
+        if (bad >= 0)
+        {
+            throw new ModelLoadException($"Config file '{configPath}' is not valid UTF-8 (the first bad byte is at offset {bad}); the file is damaged or was saved in another encoding. Download it again or save it as UTF-8.");
+        }
+
         try
         {
-            using FileStream stream = File.OpenRead(configPath);
-            using JsonDocument doc = JsonDocument.Parse(stream);
+            using JsonDocument doc = JsonDocument.Parse(bytes);
+            if (AutoGlm.Tokenization.JsonText.FindInvalidString(doc.RootElement) is { } invalid)
+            {
+                throw new ModelLoadException($"Config file '{configPath}': the string at '{invalid.Path}' is not valid text ({invalid.Problem}). Download the file again.");
+            }
+
             return Parse(doc.RootElement, configPath);
         }
         catch (JsonException ex)
         {
             throw new ModelLoadException($"Config file '{configPath}' is not valid JSON: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        {
+            // A field of the wrong JSON type (a number where a string belongs) or a number too large for its type.
+            throw new ModelLoadException($"Config file '{configPath}' has a field of the wrong type or out of range: {ex.Message}. Check the file against the checkpoint's published config.json.", ex);
         }
     }
 
@@ -114,6 +130,22 @@ internal static class GlmConfigReader
         if (c.HiddenSize <= 0 || c.IntermediateSize <= 0 || c.NumLayers <= 0 || c.VocabSize <= 0 || c.HeadDim <= 0)
         {
             throw new ModelLoadException($"Config file '{path}': hidden size, intermediate size, layer count, vocabulary size and head dimension must be positive.");
+        }
+
+        foreach ((string field, int value, int max) in new (string, int, int)[]
+        {
+            ("num_hidden_layers", c.NumLayers, AutoGlm.Models.ModelLimits.MaxLayers),
+            ("num_attention_heads", c.NumHeads, AutoGlm.Models.ModelLimits.MaxHeads),
+            ("head_dim", c.HeadDim, AutoGlm.Models.ModelLimits.MaxHeadSize),
+            ("hidden_size", c.HiddenSize, AutoGlm.Models.ModelLimits.MaxHiddenSize),
+            ("intermediate_size", c.IntermediateSize, AutoGlm.Models.ModelLimits.MaxHiddenSize * 8),
+            ("vocab_size", c.VocabSize, AutoGlm.Models.ModelLimits.MaxVocabularySize),
+        })
+        {
+            if (value > max)
+            {
+                throw new ModelLoadException($"Config file '{path}': {field} is {value}, more than the {max} AutoGlm can build or run. The file is damaged or describes a model this runtime cannot hold.");
+            }
         }
 
         return c;

@@ -66,14 +66,20 @@ public sealed class AutoGlmChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(model);
         _model = model;
         _options = options ?? new AutoGlmChatClientOptions();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.DefaultMaxOutputTokens, nameof(options));
+        if (_options.DefaultMaxOutputTokens is < 1 or > Models.ModelLimits.MaxContextLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.DefaultMaxOutputTokens, $"AutoGlmChatClientOptions.DefaultMaxOutputTokens must be between 1 and {Models.ModelLimits.MaxContextLength}; got {_options.DefaultMaxOutputTokens}.");
+        }
+
+        _options.TemplateLimits?.Validate();
         _ownsModel = ownsModel;
         ModelId = _options.ModelId ?? Path.GetFileName(model.Info.FolderPath.TrimEnd(Path.DirectorySeparatorChar));
         // The model's own chat_template first; else the built-in GLM format (GLM-Edge's has no [gMASK]<sop>,
         // and a tokenizer without those tokens is such a model).
         _template = _options.ChatTemplate
-            ?? ChatTemplate.FromModelFolder(model.Info.FolderPath)
-            ?? (model.Tokenizer.TokenToId("[gMASK]") is not null && model.Tokenizer.TokenToId("<sop>") is not null ? ChatTemplate.Glm4 : ChatTemplate.GlmEdge);
+            ?? ChatTemplate.FromModelFolder(model.Info.FolderPath, null, _options.TemplateLimits)
+            ?? (model.Tokenizer.TokenToId("[gMASK]") is not null && model.Tokenizer.TokenToId("<sop>") is not null ? ChatTemplate.Glm4 : ChatTemplate.GlmEdge)
+                .WithLimits(_options.TemplateLimits ?? TemplateLimits.Default);
         _metadata = new ChatClientMetadata(AutoGlmTelemetry.ProviderName, providerUri: null, defaultModelId: ModelId);
         _instruments = AutoGlmInstruments.For(model.Options.MeterFactory);
         _logger = (model.Options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AutoGlmChatClient>();
@@ -310,8 +316,8 @@ public sealed class AutoGlmChatClient : IChatClient
             PresencePenalty = options.PresencePenalty ?? 0f,
             Seed = options.Seed,
             StopSequences = options.StopSequences?.ToArray() ?? [],
-            MinP = options.AdditionalProperties?.TryGetValue("min_p", out float minP) == true ? minP : 0f,
-            RepetitionPenalty = options.AdditionalProperties?.TryGetValue("repetition_penalty", out float repetition) == true ? repetition : 1f,
+            MinP = AdditionalNumber(options, "min_p", 0f),
+            RepetitionPenalty = AdditionalNumber(options, "repetition_penalty", 1f),
             TelemetryOperationName = AutoGlmInstruments.ChatOperation,
             TelemetryModelId = ModelId,
             Constraint = constraint,
@@ -364,6 +370,29 @@ public sealed class AutoGlmChatClient : IChatClient
         schema.ValueKind == JsonValueKind.Undefined || (schema.ValueKind == JsonValueKind.Object && !schema.EnumerateObject().Any());
 
     private string TokenText(int id) => _model.Tokenizer.Decode([id]);
+
+    /// <summary>A number from <c>ChatOptions.AdditionalProperties</c>; a value that is not one is refused, never ignored.</summary>
+    private static float AdditionalNumber(ChatOptions options, string key, float fallback)
+    {
+        if (options.AdditionalProperties is not { } properties || !properties.TryGetValue(key, out object? raw) || raw is null)
+        {
+            return fallback;
+        }
+
+        if (raw is System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Number } element)
+        {
+            return element.GetSingle();
+        }
+
+        if (raw is not string && properties.TryGetValue(key, out float value))
+        {
+            return value;
+        }
+
+        throw new ArgumentException(
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"ChatOptions.AdditionalProperties[\"{key}\"] must be a number, not {raw.GetType().Name} '{raw}'."),
+            key);
+    }
 
     private ChatResponseUpdate Update(IList<AIContent> contents, string responseId, string messageId, DateTimeOffset created) => new(ChatRole.Assistant, contents)
     {

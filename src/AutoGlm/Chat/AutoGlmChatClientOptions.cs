@@ -20,6 +20,13 @@ public sealed record AutoGlmChatClientOptions
     /// <summary>The chat template to render prompts with, instead of the model folder's <c>chat_template</c>.</summary>
     public ChatTemplate? ChatTemplate { get; init; }
 
+    /// <summary>
+    /// The sandbox limits for the model folder's chat template (and the built-in ones): nesting depth, macro
+    /// recursion, loop iterations, output length and render time. Null means <see cref="Chat.TemplateLimits.Default"/>.
+    /// A <see cref="ChatTemplate"/> given above keeps the limits it was parsed with.
+    /// </summary>
+    public TemplateLimits? TemplateLimits { get; init; }
+
     /// <summary>Whether <c>&lt;think&gt;…&lt;/think&gt;</c> at the start of an answer becomes <c>TextReasoningContent</c> (true) or stays in the text.</summary>
     public bool ParseReasoning { get; init; } = true;
 }

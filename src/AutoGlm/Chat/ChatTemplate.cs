@@ -12,19 +12,20 @@ namespace AutoGlm.Chat;
 /// <remarks>Immutable and thread-safe: one parsed template may be rendered by many threads at once.</remarks>
 public sealed class ChatTemplate
 {
-    private static readonly Lazy<ChatTemplate> s_glm4 = new(() => Parse(CreateGlmSource("[gMASK]<sop>"), "GLM-4 built-in"));
-    private static readonly Lazy<ChatTemplate> s_glmEdge = new(() => Parse(CreateGlmSource(""), "GLM-Edge built-in"));
+    private static readonly Lazy<ChatTemplate> s_glm4 = new(() => Parse(CreateGlmSource("[gMASK]<sop>"), "GLM-4 built-in", new Dictionary<string, object?>(), TemplateLimits.Default));
+    private static readonly Lazy<ChatTemplate> s_glmEdge = new(() => Parse(CreateGlmSource(""), "GLM-Edge built-in", new Dictionary<string, object?>(), TemplateLimits.Default));
 
     private readonly TemplateSource _source;
     private readonly IReadOnlyList<TemplateStatement> _body;
     private readonly IReadOnlyDictionary<string, object?> _defaults;
 
-    private ChatTemplate(string text, TemplateSource source, IReadOnlyList<TemplateStatement> body, IReadOnlyDictionary<string, object?> defaults)
+    private ChatTemplate(string text, TemplateSource source, IReadOnlyList<TemplateStatement> body, IReadOnlyDictionary<string, object?> defaults, TemplateLimits limits)
     {
         Text = text;
         _source = source;
         _body = body;
         _defaults = defaults;
+        Limits = limits;
     }
 
     /// <summary>The built-in GLM-4 template: <c>[gMASK]&lt;sop&gt;</c>, then <c>&lt;|role|&gt;\ncontent</c> per message, then <c>&lt;|assistant|&gt;</c>; tools in GLM-4's system format.</summary>
@@ -39,12 +40,35 @@ public sealed class ChatTemplate
     /// <summary>The Jinja source.</summary>
     public string Text { get; }
 
+    /// <summary>The sandbox limits the template was parsed with and renders under.</summary>
+    public TemplateLimits Limits { get; }
+
     /// <summary>Parses a Jinja chat template.</summary>
     /// <param name="source">The template source.</param>
     /// <param name="name">A name for messages, such as the file it came from; null for "chat template".</param>
     /// <returns>The parsed template.</returns>
-    /// <exception cref="TokenizerException">The source has a syntax error or uses a construct the engine does not support; the message gives the line and the construct.</exception>
-    public static ChatTemplate Parse(string source, string? name = null) => Parse(source, name, new Dictionary<string, object?>());
+    /// <exception cref="TokenizerException">The source has a syntax error, uses a construct the engine does not support, or nests deeper than <see cref="TemplateLimits.MaxNestingDepth"/>; the message gives the line and the construct or limit.</exception>
+    public static ChatTemplate Parse(string source, string? name = null) => Parse(source, name, new Dictionary<string, object?>(), TemplateLimits.Default);
+
+    /// <summary>Parses a Jinja chat template that will run under <paramref name="limits"/>.</summary>
+    /// <param name="source">The template source.</param>
+    /// <param name="name">A name for messages, such as the file it came from; null for "chat template".</param>
+    /// <param name="limits">The sandbox limits; null for <see cref="TemplateLimits.Default"/>.</param>
+    /// <returns>The parsed template.</returns>
+    /// <exception cref="TokenizerException">The source has a syntax error, uses a construct the engine does not support, or nests deeper than <see cref="TemplateLimits.MaxNestingDepth"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is out of range.</exception>
+    public static ChatTemplate Parse(string source, string? name, TemplateLimits? limits) => Parse(source, name, new Dictionary<string, object?>(), limits ?? TemplateLimits.Default);
+
+    /// <summary>This template (same source, name and variables) under other limits.</summary>
+    /// <param name="limits">The sandbox limits.</param>
+    /// <returns>The template parsed again under <paramref name="limits"/>, or this one when they are equal.</returns>
+    /// <exception cref="TokenizerException">The template nests deeper than the new <see cref="TemplateLimits.MaxNestingDepth"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is out of range.</exception>
+    public ChatTemplate WithLimits(TemplateLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        return limits == Limits ? this : Parse(Text, _source.Name, _defaults, limits);
+    }
 
     /// <summary>
     /// Reads the chat template of a model folder: <c>chat_template</c> from <c>tokenizer_config.json</c> (a
@@ -56,8 +80,18 @@ public sealed class ChatTemplate
     /// <param name="templateName">Which named template to take (for example "tool_use"); null for the default.</param>
     /// <returns>The template, or null when the folder has none.</returns>
     /// <exception cref="TokenizerException">A file is malformed, the named template does not exist, or the template does not parse.</exception>
-    public static ChatTemplate? FromModelFolder(string modelFolder, string? templateName = null)
+    public static ChatTemplate? FromModelFolder(string modelFolder, string? templateName = null) => FromModelFolder(modelFolder, templateName, null);
+
+    /// <summary>Reads the chat template of a model folder, as <see cref="FromModelFolder(string, string?)"/>, to run under <paramref name="limits"/>.</summary>
+    /// <param name="modelFolder">The model folder.</param>
+    /// <param name="templateName">Which named template to take (for example "tool_use"); null for the default.</param>
+    /// <param name="limits">The sandbox limits; null for <see cref="TemplateLimits.Default"/>.</param>
+    /// <returns>The template, or null when the folder has none.</returns>
+    /// <exception cref="TokenizerException">A file is malformed, the named template does not exist, or the template does not parse.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is out of range.</exception>
+    public static ChatTemplate? FromModelFolder(string modelFolder, string? templateName, TemplateLimits? limits)
     {
+        limits ??= TemplateLimits.Default;
         ArgumentException.ThrowIfNullOrEmpty(modelFolder);
         string configPath = Path.Combine(modelFolder, Tokenizer.ConfigFileName);
         var defaults = new Dictionary<string, object?>(StringComparer.Ordinal);
@@ -77,14 +111,14 @@ public sealed class ChatTemplate
                     throw new TokenizerException($"The file '{configPath}' has no chat template named '{wanted}'; it has: {string.Join(", ", config.ChatTemplates.Keys)}.");
                 }
 
-                return Parse(text, config.ChatTemplates.Count == 1 && templateName is null ? configPath : $"{configPath} ({wanted})", defaults);
+                return Parse(text, config.ChatTemplates.Count == 1 && templateName is null ? configPath : $"{configPath} ({wanted})", defaults, limits);
             }
         }
 
         string jinjaPath = Path.Combine(modelFolder, "chat_template.jinja");
         if (File.Exists(jinjaPath))
         {
-            return Parse(File.ReadAllText(jinjaPath), jinjaPath, defaults);
+            return Parse(ReadTemplateFile(jinjaPath), jinjaPath, defaults, limits);
         }
 
         return null;
@@ -97,7 +131,7 @@ public sealed class ChatTemplate
     /// <param name="extra">Further template variables (for example <c>enable_thinking</c>); they override the defaults.</param>
     /// <param name="timeProvider">The clock for <c>strftime_now</c>; null for the system clock.</param>
     /// <returns>The prompt text; special tokens in it are meant to be parsed by the tokenizer.</returns>
-    /// <exception cref="TokenizerException">Rendering failed (the template called <c>raise_exception</c>, or used a value in a way it does not support); the message gives the line and the construct.</exception>
+    /// <exception cref="TokenizerException">Rendering failed (the template called <c>raise_exception</c>, used a value in a way it does not support, or crossed one of its <see cref="Limits"/>); the message gives the line and the construct or limit.</exception>
     public string Render(
         IReadOnlyList<ChatTemplateMessage> messages,
         bool addGenerationPrompt = true,
@@ -122,7 +156,7 @@ public sealed class ChatTemplate
 
         try
         {
-            return new TemplateInterpreter(timeProvider ?? TimeProvider.System).Render(_body, variables);
+            return new TemplateInterpreter(timeProvider ?? TimeProvider.System, Limits).Render(_body, variables);
         }
         catch (TemplateException e) when (e.RaisedByTemplate)
         {
@@ -134,17 +168,34 @@ public sealed class ChatTemplate
         }
     }
 
-    private static ChatTemplate Parse(string source, string? name, IReadOnlyDictionary<string, object?> defaults)
+    private static ChatTemplate Parse(string source, string? name, IReadOnlyDictionary<string, object?> defaults, TemplateLimits limits)
     {
         ArgumentNullException.ThrowIfNull(source);
+        limits.Validate();
         var text = new TemplateSource(source, name ?? "chat template");
         try
         {
-            return new ChatTemplate(source, text, TemplateParser.Parse(text), defaults);
+            return new ChatTemplate(source, text, TemplateParser.Parse(text, limits), defaults, limits);
         }
         catch (TemplateException e)
         {
             throw new TokenizerException($"The chat template '{text.Name}' has a syntax error at {text.Describe(e.Offset)}: {e.Message}.", e);
+        }
+    }
+
+    private static string ReadTemplateFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new TokenizerException($"The chat template file '{path}' is not valid UTF-8 ({e.Message}); save it as UTF-8.", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TokenizerException($"Cannot read the chat template file '{path}': {e.Message}", e);
         }
     }
 

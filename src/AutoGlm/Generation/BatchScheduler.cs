@@ -75,7 +75,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         _time = options.TimeProvider;
         _vocabulary = decoder.VocabularySize;
         _eosTokenIds = [.. options.EosTokenIds];
-        _slots = new KvSlotTable(decoder, options.KvBudgetTokens ?? checked(decoder.MaxBatchSize * decoder.MaxSequenceLength));
+        _slots = new KvSlotTable(decoder, options.KvBudgetTokens ?? (int)Math.Min((long)decoder.MaxBatchSize * decoder.MaxSequenceLength, int.MaxValue));
         _sampler = new Sampler(_vocabulary);
         _rows = new DecoderRow[decoder.MaxBatchSize];
         _rowSequences = new GenerationSequence?[decoder.MaxBatchSize];

@@ -17,6 +17,18 @@ namespace AutoGlm.Generation;
 /// </remarks>
 public sealed record GenerationOptions
 {
+    /// <summary>The most stop sequences one request may give.</summary>
+    public const int MaxStopSequences = 256;
+
+    /// <summary>The longest stop sequence, in UTF-16 characters.</summary>
+    public const int MaxStopSequenceLength = 4096;
+
+    /// <summary>The most stop token ids one request may give.</summary>
+    public const int MaxStopTokenIds = 1024;
+
+    private const int MaxTokens = Models.ModelLimits.MaxContextLength;
+    private const int MaxTokenId = Models.ModelLimits.MaxVocabularySize - 1;
+
     private readonly int _maxNewTokens = 256;
     private readonly float _temperature = 1f;
     private readonly int _topK;
@@ -39,9 +51,9 @@ public sealed record GenerationOptions
         get => _maxNewTokens;
         init
         {
-            if (value < 1)
+            if (value is < 1 or > MaxTokens)
             {
-                throw OutOfRange(nameof(MaxNewTokens), value, "must be at least 1");
+                throw OutOfRange(nameof(MaxNewTokens), value, $"must be between 1 and {MaxTokens}");
             }
 
             _maxNewTokens = value;
@@ -58,9 +70,10 @@ public sealed record GenerationOptions
         get => _temperature;
         init
         {
-            if (!float.IsFinite(value) || value < 0f)
+            // Below 1e-4 the scaled logits overflow to infinity; above 100 every token is equally likely anyway.
+            if (!(value == 0f || (value >= 1e-4f && value <= 100f)))
             {
-                throw OutOfRange(nameof(Temperature), value, "must be 0 (greedy) or a finite positive number");
+                throw OutOfRange(nameof(Temperature), value, "must be 0 (greedy) or a finite number between 0.0001 and 100");
             }
 
             _temperature = value;
@@ -74,9 +87,9 @@ public sealed record GenerationOptions
         get => _topK;
         init
         {
-            if (value < 0)
+            if (value is < 0 or > MaxTokenId + 1)
             {
-                throw OutOfRange(nameof(TopK), value, "must be 0 (disabled) or positive");
+                throw OutOfRange(nameof(TopK), value, $"must be 0 (disabled) or a positive number of at most {MaxTokenId + 1}");
             }
 
             _topK = value;
@@ -132,9 +145,9 @@ public sealed record GenerationOptions
         get => _repetitionPenalty;
         init
         {
-            if (!float.IsFinite(value) || value <= 0f)
+            if (!(value >= 1e-4f && value <= 100f))
             {
-                throw OutOfRange(nameof(RepetitionPenalty), value, "must be a finite number greater than 0 (1 disables it)");
+                throw OutOfRange(nameof(RepetitionPenalty), value, "must be a finite number between 0.0001 and 100 (1 disables it)");
             }
 
             _repetitionPenalty = value;
@@ -198,8 +211,18 @@ public sealed record GenerationOptions
         {
             ArgumentNullException.ThrowIfNull(value);
             string[] copy = [.. value];
+            if (copy.Length > MaxStopSequences)
+            {
+                throw OutOfRange(nameof(StopSequences), copy.Length, $"may hold at most {MaxStopSequences} sequences");
+            }
+
             for (int i = 0; i < copy.Length; i++)
             {
+                if (copy[i]?.Length > MaxStopSequenceLength)
+                {
+                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"StopSequences[{i}] has {copy[i].Length} characters; a stop sequence may have at most {MaxStopSequenceLength}."), nameof(StopSequences));
+                }
+
                 if (copy[i] is null)
                 {
                     throw new ArgumentNullException(nameof(StopSequences), $"StopSequences[{i}] is null; remove it or give a non-empty string.");
@@ -228,11 +251,16 @@ public sealed record GenerationOptions
         {
             ArgumentNullException.ThrowIfNull(value);
             int[] copy = [.. value];
+            if (copy.Length > MaxStopTokenIds)
+            {
+                throw OutOfRange(nameof(StopTokenIds), copy.Length, $"may hold at most {MaxStopTokenIds} ids");
+            }
+
             for (int i = 0; i < copy.Length; i++)
             {
-                if (copy[i] < 0)
+                if (copy[i] is < 0 or > MaxTokenId)
                 {
-                    throw OutOfRange(nameof(StopTokenIds), copy[i], $"item {i} must be a token id of 0 or more");
+                    throw OutOfRange(nameof(StopTokenIds), copy[i], $"item {i} must be a token id between 0 and {MaxTokenId}");
                 }
             }
 

@@ -41,16 +41,21 @@ internal static class ModelFolder
         using JsonDocument genAi = Parse(genAiPath);
         JsonElement model = Object(genAi.RootElement, "model", genAiPath, "model");
         JsonElement decoder = Object(model, "decoder", genAiPath, "model.decoder");
-        int layers = PositiveInt(decoder, "num_hidden_layers", genAiPath, "model.decoder.num_hidden_layers");
-        int heads = PositiveInt(decoder, "num_attention_heads", genAiPath, "model.decoder.num_attention_heads");
-        int kvHeads = PositiveInt(decoder, "num_key_value_heads", genAiPath, "model.decoder.num_key_value_heads");
-        int headSize = PositiveInt(decoder, "head_size", genAiPath, "model.decoder.head_size");
-        int hidden = PositiveInt(decoder, "hidden_size", genAiPath, "model.decoder.hidden_size");
-        int vocab = PositiveInt(model, "vocab_size", genAiPath, "model.vocab_size");
-        int context = PositiveInt(model, "context_length", genAiPath, "model.context_length");
+        int layers = PositiveInt(decoder, "num_hidden_layers", genAiPath, "model.decoder.num_hidden_layers", ModelLimits.MaxLayers);
+        int heads = PositiveInt(decoder, "num_attention_heads", genAiPath, "model.decoder.num_attention_heads", ModelLimits.MaxHeads);
+        int kvHeads = PositiveInt(decoder, "num_key_value_heads", genAiPath, "model.decoder.num_key_value_heads", ModelLimits.MaxHeads);
+        int headSize = PositiveInt(decoder, "head_size", genAiPath, "model.decoder.head_size", ModelLimits.MaxHeadSize);
+        int hidden = PositiveInt(decoder, "hidden_size", genAiPath, "model.decoder.hidden_size", ModelLimits.MaxHiddenSize);
+        int vocab = PositiveInt(model, "vocab_size", genAiPath, "model.vocab_size", ModelLimits.MaxVocabularySize);
+        int context = PositiveInt(model, "context_length", genAiPath, "model.context_length", ModelLimits.MaxContextLength);
         if (heads % kvHeads != 0)
         {
-            throw new ModelLoadException($"{genAiPath}: model.decoder.num_attention_heads ({heads}) is not a multiple of num_key_value_heads ({kvHeads}).");
+            throw new ModelLoadException($"{genAiPath}: model.decoder.num_attention_heads ({heads}) is not a multiple of num_key_value_heads ({kvHeads}). The file is damaged or describes another architecture; rebuild the folder with 'autoglm build'.");
+        }
+
+        if (context < 2)
+        {
+            throw new ModelLoadException($"{genAiPath}: model.context_length is {context}, which leaves no room for a prompt and a generated token; it must be at least 2. Rebuild the folder with 'autoglm build'.");
         }
 
         IReadOnlyList<int> eos = model.TryGetProperty("eos_token_id", out JsonElement eosElement) ? Ids(eosElement, genAiPath, "model.eos_token_id", vocab) : [];
@@ -140,14 +145,40 @@ internal static class ModelFolder
 
     private static JsonDocument Parse(string path)
     {
+        byte[] bytes;
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException($"Cannot read {path}: {ex.Message}", ex);
+        }
+
+        // Strings are decoded lazily: bad UTF-8 or a lone surrogate escape would surface later as an InvalidOperationException naming no file.
+        int bad = Tokenization.JsonText.FindInvalidUtf8(bytes);
+        if (bad >= 0)
+        {
+            throw new ModelLoadException($"{path} is not valid UTF-8 (the first bad byte is at offset {bad}); the file is damaged or was saved in another encoding. Save it as UTF-8 or rebuild the folder with 'autoglm build'.");
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         }
         catch (JsonException ex)
         {
             throw new ModelLoadException($"{path} is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {ex.Message}", ex);
         }
+
+        if (Tokenization.JsonText.FindInvalidString(document.RootElement) is { } invalid)
+        {
+            document.Dispose();
+            throw new ModelLoadException($"{path}: the string at '{invalid.Path}' is not valid text ({invalid.Problem}); JSON strings must not hold lone surrogate escapes such as \\ud800. Fix the file or rebuild the folder with 'autoglm build'.");
+        }
+
+        return document;
     }
 
     private static JsonElement Object(JsonElement parent, string name, string path, string field)
@@ -160,7 +191,7 @@ internal static class ModelFolder
         return value;
     }
 
-    private static int PositiveInt(JsonElement parent, string name, string path, string field)
+    private static int PositiveInt(JsonElement parent, string name, string path, string field, int max)
     {
         if (!parent.TryGetProperty(name, out JsonElement value))
         {
@@ -169,7 +200,13 @@ internal static class ModelFolder
 
         if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int number) || number <= 0)
         {
-            throw new ModelLoadException($"{path}: the field '{field}' must be a positive integer, not {value.GetRawText()}.");
+            string raw = value.GetRawText();
+            throw new ModelLoadException($"{path}: the field '{field}' must be a positive integer of at most {max}, not {(raw.Length > 40 ? raw[..40] + "…" : raw)}. The file is damaged or hand-edited; rebuild the folder with 'autoglm build'.");
+        }
+
+        if (number > max)
+        {
+            throw new ModelLoadException($"{path}: the field '{field}' is {number}, more than the {max} AutoGlm can hold. The file is damaged or describes a model this runtime cannot run; rebuild the folder with 'autoglm build'.");
         }
 
         return number;

@@ -25,9 +25,16 @@ internal static class JsonFile
     /// <summary>Parses <paramref name="utf8"/>; <paramref name="source"/> names it in error messages.</summary>
     public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, string source)
     {
+        int bad = JsonText.FindInvalidUtf8(utf8.Span);
+        if (bad >= 0)
+        {
+            throw new TokenizerException($"The tokenizer file '{source}' is not valid UTF-8 (the first bad byte is at offset {bad}); it is damaged or was saved in another encoding. Download it again or save it as UTF-8.");
+        }
+
+        JsonDocument document;
         try
         {
-            return JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = 256 });
+            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = 256 });
         }
         catch (JsonException e)
         {
@@ -37,6 +44,14 @@ internal static class JsonFile
                 $"The tokenizer file '{source}' is not valid JSON at line {line}, byte {column} of the line; it may be truncated or damaged. Download it again. ({e.Message})",
                 e);
         }
+
+        if (JsonText.FindInvalidString(document.RootElement) is { } invalid)
+        {
+            document.Dispose();
+            throw new TokenizerException($"The tokenizer file '{source}' is invalid at '{invalid.Path}': the string is not valid text ({invalid.Problem}); JSON strings must not hold lone surrogate escapes such as \\ud800. Download the file again.");
+        }
+
+        return document;
     }
 
     /// <summary>A property of an object, or null when absent or JSON null.</summary>

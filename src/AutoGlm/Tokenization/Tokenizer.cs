@@ -59,16 +59,7 @@ public sealed class Tokenizer : ITokenizer
         _splitters = splitters;
         _addPrefixSpace = addPrefixSpace;
 
-        int size = 0;
-        foreach (int id in modelVocabulary.Values)
-        {
-            size = Math.Max(size, id + 1);
-        }
-
-        foreach (AddedToken token in addedTokens)
-        {
-            size = Math.Max(size, token.Id + 1);
-        }
+        int size = CheckIds(source, modelVocabulary, addedTokens);
 
         _tokens = new string?[size];
         _tokenBytes = new byte[]?[size];
@@ -101,6 +92,63 @@ public sealed class Tokenizer : ITokenizer
         _normalizedMatcherWithoutSpecial = new AddedTokenMatcher(normalized.Where(t => !t.IsSpecial));
         AddedTokenCount = addedTokens.Count;
     }
+
+    /// <summary>
+    /// Checks every token id before the id-indexed tables are allocated: a vocabulary that is not empty, ids below
+    /// <see cref="Models.ModelLimits.MaxVocabularySize"/>, no id given to two vocabulary tokens or to two different added tokens.
+    /// </summary>
+    /// <returns>The table size: one more than the largest id.</returns>
+    private static int CheckIds(string source, Dictionary<string, int> modelVocabulary, IReadOnlyList<AddedToken> addedTokens)
+    {
+        const int Max = Models.ModelLimits.MaxVocabularySize;
+        if (modelVocabulary.Count == 0)
+        {
+            throw new TokenizerException($"The tokenizer file '{source}' has an empty vocabulary (model.vocab or the rank list holds no token), so no text can be encoded. The file is truncated or damaged; download it again.");
+        }
+
+        int size = 0;
+        var owners = new Dictionary<int, string>(modelVocabulary.Count);
+        foreach ((string token, int id) in modelVocabulary)
+        {
+            if (id is < 0 or >= Max)
+            {
+                throw new TokenizerException($"The tokenizer file '{source}' gives the token '{Shorten(token)}' the id {id}; ids must be between 0 and {Max - 1}. The file is damaged; download it again.");
+            }
+
+            if (!owners.TryAdd(id, token))
+            {
+                throw new TokenizerException($"The tokenizer file '{source}' gives the id {id} to two tokens, '{Shorten(owners[id])}' and '{Shorten(token)}'; every vocabulary id must be unique. The file is damaged; download it again.");
+            }
+
+            size = Math.Max(size, id + 1);
+        }
+
+        var added = new Dictionary<int, string>(addedTokens.Count);
+        foreach (AddedToken token in addedTokens)
+        {
+            if (token.Id is < 0 or >= Max)
+            {
+                throw new TokenizerException($"The tokenizer file '{source}' gives the added token '{Shorten(token.Content)}' the id {token.Id}; ids must be between 0 and {Max - 1}. Fix added_tokens (or added_tokens_decoder) or download the file again.");
+            }
+
+            if (token.Content.Length == 0)
+            {
+                throw new TokenizerException($"The tokenizer file '{source}' has an added token with id {token.Id} and empty content; remove it or give it text.");
+            }
+
+            if (added.TryGetValue(token.Id, out string? other) && !string.Equals(other, token.Content, StringComparison.Ordinal))
+            {
+                throw new TokenizerException($"The tokenizer file '{source}' gives the id {token.Id} to two added tokens, '{Shorten(other)}' and '{Shorten(token.Content)}'; every added-token id must be unique. Fix added_tokens or download the file again.");
+            }
+
+            added[token.Id] = token.Content;
+            size = Math.Max(size, token.Id + 1);
+        }
+
+        return size;
+    }
+
+    private static string Shorten(string token) => token.Length > 40 ? string.Concat(token.AsSpan(0, 40), "…") : token;
 
     /// <summary>The file the tokenizer was read from.</summary>
     public string Source { get; }

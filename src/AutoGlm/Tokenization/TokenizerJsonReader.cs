@@ -11,6 +11,9 @@ namespace AutoGlm.Tokenization;
 /// <remarks>Stateless; safe to use from any thread.</remarks>
 internal static class TokenizerJsonReader
 {
+    /// <summary>The longest split pattern accepted.</summary>
+    private const int MaxPatternLength = 4096;
+
     /// <summary>Reads a <c>tokenizer.json</c> file.</summary>
     /// <param name="path">The file.</param>
     /// <param name="handWrittenPatterns">Whether known split patterns run on the hand-written splitter (false: always .NET regex; for benchmarks).</param>
@@ -241,10 +244,15 @@ internal static class TokenizerJsonReader
             }
         }
 
+        if (pattern.Length > MaxPatternLength)
+        {
+            throw new TokenizerException($"The tokenizer file '{source}' has a pattern at '{path}.pattern' of {pattern.Length} characters; AutoGlm accepts at most {MaxPatternLength} (known tokenizers use a few hundred). The file is damaged or hostile; use the tokenizer.json published with the model.");
+        }
+
         try
         {
-            var regex = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(10));
-            return new RegexSplitter(regex, removeMatches, invert);
+            var regex = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled, RegexSplitter.MatchTimeout);
+            return new RegexSplitter(regex, removeMatches, invert, source, path);
         }
         catch (ArgumentException e)
         {
@@ -290,7 +298,10 @@ internal static class TokenizerJsonReader
                 throw JsonFile.Invalid(source, $"model.vocab[\"{entry.Name}\"]", "must be a non-negative integer id");
             }
 
-            vocabulary[entry.Name] = id;
+            if (!vocabulary.TryAdd(entry.Name, id))
+            {
+                throw JsonFile.Invalid(source, $"model.vocab[\"{entry.Name}\"]", "lists the token twice");
+            }
         }
 
         return vocabulary;

@@ -68,7 +68,7 @@ internal static class TemplateFilters
                     joined = joined.Select(item => TemplateMethods.GetAttribute(item, joinAttribute, "an item"));
                 }
 
-                return string.Join(separator, joined.Select(TemplateValue.ToOutput));
+                return Join(separator, joined);
             case "items":
                 return value is OrderedDictionary<string, object?> itemsOf
                     ? itemsOf.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList()
@@ -193,11 +193,39 @@ internal static class TemplateFilters
         }
     }
 
+    /// <summary>Joins the items' text, refusing before it builds more than the rendering's text limit.</summary>
+    public static string Join(string separator, IEnumerable<object?> items)
+    {
+        var result = new StringBuilder();
+        bool first = true;
+        foreach (object? item in items)
+        {
+            string text = TemplateValue.ToOutput(item);
+            TemplateBudget.CheckLength((long)result.Length + text.Length + (first ? 0 : separator.Length));
+            if (!first)
+            {
+                result.Append(separator);
+            }
+
+            result.Append(text);
+            first = false;
+        }
+
+        return result.ToString();
+    }
+
     public static string Replace(string text, object? old, object? replacement, object? count)
     {
         string from = old as string ?? throw new InvalidOperationException("replace needs the text to replace");
         string to = replacement as string ?? TemplateValue.ToOutput(replacement);
         long limit = count is long c ? c : -1;
+        long occurrences = from.Length == 0 ? text.Length + 1L : TemplateMethods.CountOccurrences(text, from);
+        if (limit >= 0)
+        {
+            occurrences = Math.Min(occurrences, limit);
+        }
+
+        TemplateBudget.CheckLength(text.Length + (occurrences * ((long)to.Length - from.Length)));
         if (limit < 0)
         {
             return from.Length == 0 ? string.Join(to, ["", .. text.Select(ch => ch.ToString()), ""]) : text.Replace(from, to, StringComparison.Ordinal);
@@ -270,6 +298,7 @@ internal static class TemplateFilters
             _ => "    ",
         };
         string[] lines = text.Split('\n');
+        TemplateBudget.CheckLength(text.Length + ((long)lines.Length * pad.Length));
         var result = new StringBuilder();
         for (int i = 0; i < lines.Length; i++)
         {

@@ -60,15 +60,14 @@ internal static class TemplateGlobals
             throw new InvalidOperationException("range() step cannot be zero");
         }
 
-        var result = new List<object?>();
-        for (long i = start; step > 0 ? i < stop : i > stop; i += step)
+        // The count first, in 128-bit arithmetic: range(-2**63, 2**63 - 1) must be refused, not overflow or allocate.
+        Int128 span = step > 0 ? (Int128)stop - start : (Int128)start - stop;
+        Int128 count = span <= 0 ? 0 : ((span - 1) / Int128.Abs(step)) + 1;
+        TemplateBudget.CheckItems(count > long.MaxValue ? long.MaxValue : (long)count);
+        var result = new List<object?>((int)count);
+        for (long i = 0; i < (long)count; i++)
         {
-            if (result.Count >= 1_000_000)
-            {
-                throw new InvalidOperationException("range() would make more than 1,000,000 items");
-            }
-
-            result.Add(i);
+            result.Add(start + (i * step));
         }
 
         return result;

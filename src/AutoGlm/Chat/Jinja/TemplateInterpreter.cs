@@ -6,13 +6,18 @@ namespace AutoGlm.Chat.Jinja;
 /// <remarks>Not thread-safe; one instance renders once. The parsed template it walks is immutable and shared.</remarks>
 internal sealed class TemplateInterpreter
 {
-    /// <summary>Guards against templates that loop or recurse without end (a macro calling itself).</summary>
-    private const int MaxDepth = 200;
-
     private readonly TimeProvider _timeProvider;
+    private readonly TemplateLimits _limits;
+    private readonly TemplateBudget _budget;
+    private int _macroDepth;
     private int _depth;
 
-    public TemplateInterpreter(TimeProvider timeProvider) => _timeProvider = timeProvider;
+    public TemplateInterpreter(TimeProvider timeProvider, TemplateLimits limits)
+    {
+        _timeProvider = timeProvider;
+        _limits = limits;
+        _budget = new TemplateBudget(limits, timeProvider);
+    }
 
     private enum Flow
     {
@@ -31,8 +36,45 @@ internal sealed class TemplateInterpreter
         }
 
         var output = new StringBuilder();
-        Execute(body, new TemplateScope(globals), output);
+        using (_budget.Enter())
+        {
+            Execute(body, new TemplateScope(globals), output);
+        }
+
         return output.ToString();
+    }
+
+    /// <summary>Enters one level of nesting (a block, a macro body or a sub-expression), failing cleanly before the stack runs out.</summary>
+    private void Enter(int offset)
+    {
+        if (++_depth > _limits.MaxNestingDepth)
+        {
+            _depth--;
+            throw new TemplateException(offset, TemplateBudget.NestingExceeded(_limits.MaxNestingDepth).Message);
+        }
+
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            _depth--;
+            throw new TemplateException(offset, TemplateBudget.StackExhausted(_depth).Message);
+        }
+    }
+
+    private static void Append(StringBuilder output, string text, int offset)
+    {
+        if ((long)output.Length + text.Length > TemplateBudget.Current!.Limits.MaxOutputLength)
+        {
+            try
+            {
+                TemplateBudget.CheckLength((long)output.Length + text.Length);
+            }
+            catch (TemplateLimitException e)
+            {
+                throw new TemplateException(offset, e.Message, e);
+            }
+        }
+
+        output.Append(text);
     }
 
     private Flow Execute(IReadOnlyList<TemplateStatement> statements, TemplateScope scope, StringBuilder output)
@@ -51,13 +93,31 @@ internal sealed class TemplateInterpreter
 
     private Flow Execute(TemplateStatement statement, TemplateScope scope, StringBuilder output)
     {
+        Enter(statement.Offset);
+        try
+        {
+            _budget.CheckTime();
+            return ExecuteCore(statement, scope, output);
+        }
+        catch (TemplateLimitException e)
+        {
+            throw new TemplateException(statement.Offset, e.Message, e);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private Flow ExecuteCore(TemplateStatement statement, TemplateScope scope, StringBuilder output)
+    {
         switch (statement)
         {
             case TextStatement text:
-                output.Append(text.Text);
+                Append(output, text.Text, text.Offset);
                 return Flow.Normal;
             case OutputStatement print:
-                output.Append(TemplateValue.ToOutput(Evaluate(print.Value, scope)));
+                Append(output, ToOutput(Evaluate(print.Value, scope), print.Offset), print.Offset);
                 return Flow.Normal;
             case IfStatement branch:
                 return Execute(TemplateValue.IsTruthy(Evaluate(branch.Condition, scope)) ? branch.Then : branch.Else, scope, output);
@@ -74,6 +134,18 @@ internal sealed class TemplateInterpreter
                 return control.IsBreak ? Flow.Break : Flow.Continue;
             default:
                 throw new TemplateException(statement.Offset, $"unknown statement {statement.GetType().Name}");
+        }
+    }
+
+    private static string ToOutput(object? value, int offset)
+    {
+        try
+        {
+            return TemplateValue.ToOutput(value);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new TemplateException(offset, e.Message, e);
         }
     }
 
@@ -101,6 +173,7 @@ internal sealed class TemplateInterpreter
             var kept = new List<object?>();
             foreach (object? item in items)
             {
+                _budget.CountIteration();
                 var filterScope = new TemplateScope(scope);
                 Bind(loop, filterScope, item);
                 if (TemplateValue.IsTruthy(Evaluate(loop.Filter, filterScope)))
@@ -119,6 +192,7 @@ internal sealed class TemplateInterpreter
 
         for (int i = 0; i < items.Count; i++)
         {
+            _budget.CountIteration();
             var body = new TemplateScope(scope);
             Bind(loop, body, items[i]);
             var info = new OrderedDictionary<string, object?>(StringComparer.Ordinal)
@@ -214,9 +288,10 @@ internal sealed class TemplateInterpreter
             scope.Set(parameter, value);
         }
 
-        if (++_depth > MaxDepth)
+        if (++_macroDepth > _limits.MaxMacroCallDepth)
         {
-            throw new TemplateException(macro.Offset, $"macro '{macro.Name}' nests deeper than {MaxDepth} calls");
+            _macroDepth--;
+            throw new TemplateLimitException($"macro '{macro.Name}' nests deeper than TemplateLimits.MaxMacroCallDepth ({_limits.MaxMacroCallDepth} calls in progress); raise it with TemplateLimits if the template is trusted");
         }
 
         try
@@ -225,16 +300,26 @@ internal sealed class TemplateInterpreter
         }
         finally
         {
-            _depth--;
+            _macroDepth--;
         }
     };
 
     private object? Evaluate(TemplateExpression expression, TemplateScope scope)
     {
+        Enter(expression.Offset);
         try
         {
-            return EvaluateCore(expression, scope);
+            object? value = EvaluateCore(expression, scope);
+            if (value is string { Length: > 4096 } text)
+            {
+                TemplateBudget.CheckLength(text.Length);
+            }
+
+            return value;
         }
+
+        // No catch-and-rethrow of TemplateException here: a catch handler runs above the frames of the throw, so a
+        // rethrow at every level of a deep recursion would stack one exception dispatch per level and overflow.
         catch (InvalidOperationException e)
         {
             throw new TemplateException(expression.Offset, e.Message, e);
@@ -242,6 +327,18 @@ internal sealed class TemplateInterpreter
         catch (ArgumentException e)
         {
             throw new TemplateException(expression.Offset, e.Message, e);
+        }
+        catch (Exception e) when (e is ArithmeticException or FormatException or InvalidCastException or IndexOutOfRangeException or KeyNotFoundException or NotSupportedException)
+        {
+            throw new TemplateException(expression.Offset, e.Message, e);
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw new TemplateException(expression.Offset, $"the template ran out of memory ({e.Message}); lower TemplateLimits.MaxOutputLength or MaxLoopIterations", e);
+        }
+        finally
+        {
+            _depth--;
         }
     }
 
@@ -373,6 +470,7 @@ internal sealed class TemplateInterpreter
         {
             if (left is List<object?> a && right is List<object?> b)
             {
+                TemplateBudget.CheckItems((long)a.Count + b.Count);
                 return (List<object?>)[.. a, .. b];
             }
 
@@ -384,7 +482,9 @@ internal sealed class TemplateInterpreter
 
         if (binary.Operator == "*" && left is string repeated && right is long times)
         {
-            return string.Concat(Enumerable.Repeat(repeated, (int)Math.Clamp(times, 0, 100_000)));
+            long count = Math.Clamp(times, 0, int.MaxValue);
+            TemplateBudget.CheckLength(repeated.Length * count);
+            return string.Concat(Enumerable.Repeat(repeated, (int)count));
         }
 
         if (left is long x && right is long y && binary.Operator is "+" or "-" or "*" or "//" or "%")

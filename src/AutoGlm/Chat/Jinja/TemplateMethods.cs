@@ -123,7 +123,7 @@ internal static class TemplateMethods
                     "capitalize" => TemplateFilters.Capitalize(text),
                     "find" => (long)text.IndexOf(Argument(0, "sub", "") as string ?? "", StringComparison.Ordinal),
                     "count" => (long)CountOccurrences(text, Argument(0, "sub", "") as string ?? ""),
-                    "join" => string.Join(text, AsList(Argument(0, "iterable", null)).Select(TemplateValue.ToOutput)),
+                    "join" => TemplateFilters.Join(text, AsList(Argument(0, "iterable", null))),
                     "isdigit" => text.Length > 0 && text.All(char.IsDigit),
                     "isspace" => text.Length > 0 && text.All(char.IsWhiteSpace),
                     _ => throw Unknown(target, name, what),
@@ -141,6 +141,7 @@ internal static class TemplateMethods
                 switch (name)
                 {
                     case "append":
+                        TemplateBudget.CheckItems(list.Count + 1L);
                         list.Add(Argument(0, "item", null));
                         return null;
                     case "index":
@@ -220,7 +221,7 @@ internal static class TemplateMethods
         return [.. text.Split(separator, maxSplit < 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, maxSplit + 1))];
     }
 
-    private static int CountOccurrences(string text, string part)
+    public static int CountOccurrences(string text, string part)
     {
         if (part.Length == 0)
         {

@@ -7,13 +7,20 @@ namespace AutoGlm.Chat.Jinja;
 internal sealed class TemplateParser
 {
     private readonly List<TemplateToken> _tokens;
+    private readonly int _maxDepth;
     private int _position;
+    private int _depth;
 
-    private TemplateParser(List<TemplateToken> tokens) => _tokens = tokens;
-
-    public static IReadOnlyList<TemplateStatement> Parse(TemplateSource source)
+    private TemplateParser(List<TemplateToken> tokens, int maxDepth)
     {
-        var parser = new TemplateParser(TemplateLexer.Tokenize(source));
+        _tokens = tokens;
+        _maxDepth = maxDepth;
+    }
+
+    /// <exception cref="TemplateException">A syntax error, or nesting deeper than <see cref="TemplateLimits.MaxNestingDepth"/>.</exception>
+    public static IReadOnlyList<TemplateStatement> Parse(TemplateSource source, TemplateLimits limits)
+    {
+        var parser = new TemplateParser(TemplateLexer.Tokenize(source), limits.MaxNestingDepth);
         List<TemplateStatement> body = parser.ParseStatements([], out string? terminator);
         if (terminator is not null)
         {
@@ -25,9 +32,47 @@ internal sealed class TemplateParser
 
     private TemplateToken Current => _tokens[_position];
 
+    /// <summary>Enters one level of nesting; recursion in this parser is bounded by it, so no input can overflow the stack.</summary>
+    private void Enter()
+    {
+        if (++_depth > _maxDepth)
+        {
+            throw new TemplateException(Current.Offset, TemplateBudget.NestingExceeded(_maxDepth).Message);
+        }
+
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new TemplateException(Current.Offset, TemplateBudget.StackExhausted(_depth).Message);
+        }
+    }
+
+    private void Exit() => _depth--;
+
+    /// <summary>Checks a left-deep chain (filters, operators, attribute accesses) that grows the tree without recursion here.</summary>
+    private void CheckChain(int length)
+    {
+        if (_depth + length > _maxDepth)
+        {
+            throw new TemplateException(Current.Offset, TemplateBudget.NestingExceeded(_maxDepth).Message);
+        }
+    }
+
     private TemplateToken Previous => _tokens[Math.Max(0, _position - 1)];
 
     private List<TemplateStatement> ParseStatements(string[] terminators, out string? terminator)
+    {
+        Enter();
+        try
+        {
+            return ParseStatementsCore(terminators, out terminator);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private List<TemplateStatement> ParseStatementsCore(string[] terminators, out string? terminator)
     {
         var statements = new List<TemplateStatement>();
         while (true)
@@ -123,7 +168,16 @@ internal sealed class TemplateParser
         IReadOnlyList<TemplateStatement> otherwise = [];
         if (terminator == "elif")
         {
-            otherwise = [ParseIf(Previous.Offset)];
+            Enter();
+            try
+            {
+                otherwise = [ParseIf(Previous.Offset)];
+            }
+            finally
+            {
+                Exit();
+            }
+
         }
         else if (terminator == "else")
         {
@@ -253,6 +307,19 @@ internal sealed class TemplateParser
 
     private TemplateExpression ParseExpression(bool allowConditional = true)
     {
+        Enter();
+        try
+        {
+            return ParseExpressionCore(allowConditional);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private TemplateExpression ParseExpressionCore(bool allowConditional)
+    {
         TemplateExpression value = ParseOr();
         if (allowConditional && Current.IsKeyword("if"))
         {
@@ -275,8 +342,10 @@ internal sealed class TemplateParser
     private TemplateExpression ParseOr()
     {
         TemplateExpression left = ParseAnd();
+        int chain = 0;
         while (Current.IsKeyword("or"))
         {
+            CheckChain(++chain);
             int offset = Current.Offset;
             _position++;
             left = new BinaryExpression(offset, "or", left, ParseAnd());
@@ -288,8 +357,10 @@ internal sealed class TemplateParser
     private TemplateExpression ParseAnd()
     {
         TemplateExpression left = ParseNot();
+        int chain = 0;
         while (Current.IsKeyword("and"))
         {
+            CheckChain(++chain);
             int offset = Current.Offset;
             _position++;
             left = new BinaryExpression(offset, "and", left, ParseNot());
@@ -304,7 +375,16 @@ internal sealed class TemplateParser
         {
             int offset = Current.Offset;
             _position++;
-            return new UnaryExpression(offset, "not", ParseNot());
+            Enter();
+            try
+            {
+                return new UnaryExpression(offset, "not", ParseNot());
+            }
+            finally
+            {
+                Exit();
+            }
+
         }
 
         return ParseCompare();
@@ -313,6 +393,7 @@ internal sealed class TemplateParser
     private TemplateExpression ParseCompare()
     {
         TemplateExpression left = ParseMath1();
+        int chain = 0;
         while (true)
         {
             TemplateToken token = Current;
@@ -338,6 +419,7 @@ internal sealed class TemplateParser
                 return left;
             }
 
+            CheckChain(++chain);
             left = new BinaryExpression(token.Offset, op, left, ParseMath1());
         }
     }
@@ -353,8 +435,10 @@ internal sealed class TemplateParser
     private TemplateExpression ParseBinary(Func<TemplateExpression> operand, params string[] operators)
     {
         TemplateExpression left = operand();
+        int chain = 0;
         while (Current.Kind == TemplateTokenKind.Symbol && operators.Contains(Current.Value))
         {
+            CheckChain(++chain);
             TemplateToken token = Current;
             _position++;
             left = new BinaryExpression(token.Offset, token.Value, left, operand());
@@ -371,7 +455,16 @@ internal sealed class TemplateParser
         {
             TemplateToken token = Current;
             _position++;
-            value = new UnaryExpression(token.Offset, token.Value, ParseUnary(withFilters: false));
+            Enter();
+            try
+            {
+                value = new UnaryExpression(token.Offset, token.Value, ParseUnary(withFilters: false));
+            }
+            finally
+            {
+                Exit();
+            }
+
         }
         else
         {
@@ -388,14 +481,19 @@ internal sealed class TemplateParser
         switch (token.Kind)
         {
             case TemplateTokenKind.String:
-                string text = token.Value;
+                if (Current.Kind != TemplateTokenKind.String)
+                {
+                    return new LiteralExpression(token.Offset, token.Value);
+                }
+
+                var text = new System.Text.StringBuilder(token.Value);
                 while (Current.Kind == TemplateTokenKind.String)
                 {
-                    text += Current.Value;
+                    text.Append(Current.Value);
                     _position++;
                 }
 
-                return new LiteralExpression(token.Offset, text);
+                return new LiteralExpression(token.Offset, text.ToString());
             case TemplateTokenKind.Integer:
                 return new LiteralExpression(token.Offset, long.TryParse(token.Value, NumberStyles.None, CultureInfo.InvariantCulture, out long integer)
                     ? (object)integer
@@ -452,9 +550,11 @@ internal sealed class TemplateParser
 
     private TemplateExpression ParsePostfix(TemplateExpression target)
     {
+        int chain = 0;
         while (true)
         {
             TemplateToken token = Current;
+            CheckChain(chain++);
             if (Accept("."))
             {
                 TemplateToken name = Current;
@@ -533,9 +633,11 @@ internal sealed class TemplateParser
 
     private TemplateExpression ParseFiltersAndTests(TemplateExpression value)
     {
+        int chain = 0;
         while (true)
         {
             TemplateToken token = Current;
+            CheckChain(chain++);
             if (Accept("|"))
             {
                 string name = ExpectIdentifier("a filter name after '|'");

@@ -140,6 +140,15 @@ internal static class TemplateValue
 
     private static void WriteJson(StringBuilder builder, object? value, string? indent, int depth, bool ensureAscii, string item, string key, bool sortKeys, bool undefinedAsNull)
     {
+        // A list may hold itself (l.append(l)) or nest without end: bound the depth, the text and the stack.
+        int maxDepth = TemplateBudget.Current?.Limits.MaxNestingDepth ?? TemplateLimits.Default.MaxNestingDepth;
+        if (depth > maxDepth)
+        {
+            throw TemplateBudget.NestingExceeded(maxDepth);
+        }
+
+        TemplateBudget.EnsureStack(depth);
+        TemplateBudget.CheckLength(builder.Length);
         switch (value)
         {
             case null:
@@ -158,6 +167,7 @@ internal static class TemplateValue
                 builder.Append(double.IsFinite(d) ? FormatNumber(d) : "null");
                 break;
             case string s:
+                TemplateBudget.CheckLength((long)builder.Length + s.Length);
                 WriteJsonString(builder, s, ensureAscii);
                 break;
             case List<object?> list:
