@@ -20,6 +20,7 @@ internal static class BuildCommand
                 _ => throw new CommandLineException($"unknown --precision '{precision}'; use fp32, fp16 or int4."),
             },
             Int4BlockSize = a.GetInt("block-size", 32, 16, 4096),
+            Int4AccuracyLevel = a.GetInt("int4-accuracy-level", ModelBuildOptions.DefaultInt4AccuracyLevel, 0, 4),
             MaxSequenceLength = RandomCommand.OptionalInt(a, "max-length"),
             QuantizeLmHead = RandomCommand.OptionalBool(a, "int4-lm-head") ?? true,
             QuantizeEmbedding = RandomCommand.OptionalBool(a, "int4-embedding") ?? false,
