@@ -116,6 +116,8 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
             var model = new GlmModel(session, tokenizer, decoder, scheduler, options);
             if (options.WarmUp)
             {
+                // The managed per-token path first (no model runs; stops once the JIT is quiet), then one real request.
+                ManagedPathWarmUp.Run(new TokenizerTextDecoder(tokenizer), info.VocabularySize, info.EosTokenIds, TimeSpan.FromSeconds(5), CancellationToken.None);
                 model.WarmUpAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
             }
 

@@ -314,6 +314,8 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
     }
 
+    // Entered once and loops for the scheduler's life: optimised from the start rather than by on-stack replacement mid-stream.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run()
     {
         CancellationToken shutdown = _shutdown.Token;
@@ -378,6 +380,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RetireCancelled()
     {
         foreach (GenerationSequence sequence in _active)
@@ -403,6 +406,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Admit()
     {
         while (true)
@@ -454,6 +458,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PrefillStep(CancellationToken shutdown)
     {
         int chunk = _options.PrefillChunkTokens;
@@ -494,6 +499,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         Array.Clear(_rowSequences);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeStep(CancellationToken shutdown)
     {
         int rows = 0;
@@ -522,6 +528,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         Array.Clear(_rowSequences);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool RunStep(int rows, int tokens, CancellationToken shutdown)
     {
         try
@@ -554,6 +561,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SampleAndEmit(GenerationSequence sequence, int row)
     {
         try
@@ -570,6 +578,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Emit(GenerationSequence sequence, int token)
     {
         int index = sequence.Generated++;
@@ -669,6 +678,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         sequence.Writer.TryComplete(error);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RemoveFinished()
     {
         int kept = 0;
