@@ -19,6 +19,8 @@ namespace AutoGlm;
 /// </remarks>
 public sealed class GlmModel : IDisposable, IAsyncDisposable
 {
+    private static int s_managedPathWarmedUp;
+
     private readonly ModelSession _session;
     private readonly OnnxBatchDecoder _decoder;
     private readonly BatchScheduler _scheduler;
@@ -117,7 +119,12 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
             if (options.WarmUp)
             {
                 // The managed per-token path first (no model runs; stops once the JIT is quiet), then one real request.
-                ManagedPathWarmUp.Run(new TokenizerTextDecoder(tokenizer), info.VocabularySize, info.EosTokenIds, TimeSpan.FromSeconds(5), CancellationToken.None);
+                // Compiled code is shared by the whole process, so only the first model loaded pays for it.
+                if (Interlocked.Exchange(ref s_managedPathWarmedUp, 1) == 0)
+                {
+                    ManagedPathWarmUp.Run(new TokenizerTextDecoder(tokenizer), info.VocabularySize, info.EosTokenIds, TimeSpan.FromSeconds(5), CancellationToken.None);
+                }
+
                 model.WarmUpAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
             }
 
