@@ -134,7 +134,7 @@ internal static class GenAiComparison
         }
 
         report.AppendLine();
-        report.AppendLine("Cold round 0 (the first request after load; AutoGlm's `Load` runs its 2-token warm-up, ORT GenAI none):");
+        report.AppendLine("Cold round 0 (the first request after load; AutoGlm's `Load` runs its warm-up — the model-free managed path, then a 2-token request —, ORT GenAI none):");
         report.AppendLine();
         report.AppendLine("| Contender | Decode tok/s | TTFT ms | ITL p50 ms | p95 ms | p99 ms | p95/p50 |");
         report.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
