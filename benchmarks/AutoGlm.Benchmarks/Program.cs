@@ -5,6 +5,8 @@ using BenchmarkDotNet.Running;
 //   --load-memory [OUT.md]             resident memory, mapped vs read weights (children: --load-probe FOLDER true|false)
 //   --runtime-memory [OUT.md]          bytes allocated per decoded token; KV bytes against tokens in flight
 //   --interleaved [OUT.md [decode]]    decode and concurrency comparisons with the contenders run in turns
+//   --jit-probe [OUT.md [int4|fp32]]  the methods the JIT compiles while a loaded model streams tokens
+//   --vs-genai [OUT.md [ROUNDS]]       AutoGlm vs ONNX Runtime GenAI 0.18: batch-1 decode, TTFT, ITL, 8 concurrent, memory
 return args switch
 {
     ["--load-probe", string folder, string map] => LoadMemoryProbe.Probe(folder, bool.Parse(map)),
@@ -12,6 +14,10 @@ return args switch
     ["--runtime-memory", .. string[] rest] => RuntimeMemoryProbe.Report(rest.FirstOrDefault()),
     ["--interleaved", string output, "decode"] => InterleavedRuns.Report(output, decodeOnly: true),
     ["--interleaved", .. string[] rest] => InterleavedRuns.Report(rest.FirstOrDefault()),
+    ["--jit-probe", string output, string precision] => JitProbe.Report(output, Enum.Parse<AutoGlm.ModelBuilder.ModelPrecision>(precision, ignoreCase: true)),
+    ["--jit-probe", .. string[] rest] => JitProbe.Report(rest.FirstOrDefault(), AutoGlm.ModelBuilder.ModelPrecision.Int4),
+    ["--vs-genai", string output, string rounds] => GenAiComparison.Report(output, int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture)),
+    ["--vs-genai", .. string[] rest] => GenAiComparison.Report(rest.FirstOrDefault(), rounds: 5),
     _ => Run(args),
 };
 

@@ -33,6 +33,10 @@ internal sealed record BenchLevelResult
     [JsonPropertyName("ttft_ms_p95")]
     public required double TimeToFirstTokenP95 { get; init; }
 
+    /// <summary>99th percentile of the time to first token, in milliseconds.</summary>
+    [JsonPropertyName("ttft_ms_p99")]
+    public required double TimeToFirstTokenP99 { get; init; }
+
     /// <summary>Median time between consecutive tokens of one request, in milliseconds.</summary>
     [JsonPropertyName("inter_token_ms_p50")]
     public required double InterTokenP50 { get; init; }
@@ -40,6 +44,10 @@ internal sealed record BenchLevelResult
     /// <summary>95th percentile of the time between consecutive tokens of one request, in milliseconds.</summary>
     [JsonPropertyName("inter_token_ms_p95")]
     public required double InterTokenP95 { get; init; }
+
+    /// <summary>99th percentile of the time between consecutive tokens of one request, in milliseconds.</summary>
+    [JsonPropertyName("inter_token_ms_p99")]
+    public required double InterTokenP99 { get; init; }
 
     /// <summary>Model steps run during the level.</summary>
     [JsonPropertyName("steps")]

@@ -25,6 +25,10 @@ internal sealed record BenchReport
     [JsonPropertyName("logical_cores")]
     public required int LogicalCores { get; init; }
 
+    /// <summary>The machine's 1, 5 and 15 minute load averages when the sweep ended (null where the OS does not report them).</summary>
+    [JsonPropertyName("load_average")]
+    public double[]? LoadAverage { get; init; }
+
     /// <summary>One result per concurrency level, in the order run.</summary>
     [JsonPropertyName("levels")]
     public required IReadOnlyList<BenchLevelResult> Levels { get; init; }

@@ -13,11 +13,12 @@ internal static class BuildCommand
         Option<string> output = CliOptions.Text("--out", "The model folder to write.", "MODEL", required: true, emptyHint: "give the folder to write");
         Option<string> precision = CliOptions.Choice("--precision", "Weight precision of the model.", "fp32", "fp32", "fp16", "int4");
         Option<int> blockSize = CliOptions.Int("--block-size", "int4 quantization block size.", 32, 16, 4096);
+        Option<int> int4AccuracyLevel = CliOptions.Int("--int4-accuracy-level", "MatMulNBits accuracy_level for int4 (0 fp32 compute … 4 int8 compute).", ModelBuildOptions.DefaultInt4AccuracyLevel, 0, 4);
         Option<int?> maxLength = CliOptions.OptionalInt("--max-length", "The context length written to genai_config.json (default: the checkpoint's).", 1, int.MaxValue);
         Option<string> int4LmHead = CliOptions.OptionalBool("--int4-lm-head", "Quantize the LM head too with int4 (default true).");
         Option<string> int4Embedding = CliOptions.OptionalBool("--int4-embedding", "Quantize the embedding too with int4 (default false).");
 
-        var command = new Command("build", "Convert a GLM checkpoint into an ONNX model folder.") { from, output, precision, blockSize, maxLength, int4LmHead, int4Embedding };
+        var command = new Command("build", "Convert a GLM checkpoint into an ONNX model folder.") { from, output, precision, blockSize, int4AccuracyLevel, maxLength, int4LmHead, int4Embedding };
         command.SetAction((parse, cancellationToken) =>
         {
             string precisionName = parse.GetValue(precision)!;
@@ -30,6 +31,7 @@ internal static class BuildCommand
                     _ => ModelPrecision.Fp32,
                 },
                 Int4BlockSize = parse.GetValue(blockSize),
+                Int4AccuracyLevel = parse.GetValue(int4AccuracyLevel),
                 MaxSequenceLength = parse.GetValue(maxLength),
                 QuantizeLmHead = parse.GetBool(int4LmHead) ?? true,
                 QuantizeEmbedding = parse.GetBool(int4Embedding) ?? false,

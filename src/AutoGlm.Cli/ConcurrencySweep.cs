@@ -60,8 +60,10 @@ internal static class ConcurrencySweep
                 RatioToConcurrency1 = tokensPerSecond / reference,
                 TimeToFirstTokenP50 = Percentile(measured.FirstTokenMs, 0.50),
                 TimeToFirstTokenP95 = Percentile(measured.FirstTokenMs, 0.95),
+                TimeToFirstTokenP99 = Percentile(measured.FirstTokenMs, 0.99),
                 InterTokenP50 = Percentile(measured.InterTokenMs, 0.50),
                 InterTokenP95 = Percentile(measured.InterTokenMs, 0.95),
+                InterTokenP99 = Percentile(measured.InterTokenMs, 0.99),
                 Steps = measured.Steps,
                 PeakKvTokensReserved = measured.PeakKvTokens,
                 PeakKvBytes = measured.PeakKvBytes,
@@ -75,6 +77,7 @@ internal static class ConcurrencySweep
             PromptTokens = settings.PromptTokens,
             NewTokens = settings.NewTokens,
             LogicalCores = Environment.ProcessorCount,
+            LoadAverage = ReadLoadAverage(),
             Levels = results,
         };
     }
@@ -93,6 +96,20 @@ internal static class ConcurrencySweep
         int low = (int)Math.Floor(rank);
         int high = Math.Min(low + 1, sorted.Length - 1);
         return sorted[low] + ((rank - low) * (sorted[high] - sorted[low]));
+    }
+
+    /// <summary>The machine's 1, 5 and 15 minute load averages (Linux <c>/proc/loadavg</c>), or null where there is none: timings mean little on a busy machine.</summary>
+    internal static double[]? ReadLoadAverage()
+    {
+        try
+        {
+            string[] fields = File.ReadAllText("/proc/loadavg").Split(' ');
+            return [.. fields.Take(3).Select(f => double.Parse(f, System.Globalization.CultureInfo.InvariantCulture))];
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
     }
 
     private static int[] SourceTokens(GlmModel model, int promptTokens)

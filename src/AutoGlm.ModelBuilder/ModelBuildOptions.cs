@@ -10,6 +10,15 @@ public sealed record ModelBuildOptions
     /// <summary>Elements per quantisation block for <see cref="ModelPrecision.Int4"/>: a power of two, at least 16; 32 by default.</summary>
     public int Int4BlockSize { get; init; } = 32;
 
+    /// <summary>
+    /// The <c>accuracy_level</c> of <see cref="ModelPrecision.Int4"/>'s <c>MatMulNBits</c> nodes: the precision ONNX Runtime
+    /// computes in — 0 (unset: fp32), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8 activations, VNNI/AVX-512 on x64 CPUs).
+    /// </summary>
+    public int Int4AccuracyLevel { get; init; } = DefaultInt4AccuracyLevel;
+
+    /// <summary>The default of <see cref="Int4AccuracyLevel"/>.</summary>
+    public const int DefaultInt4AccuracyLevel = 0;
+
     /// <summary>Whether <see cref="ModelPrecision.Int4"/> also quantises the output projection (lm_head); true by default.</summary>
     public bool QuantizeLmHead { get; init; } = true;
 

@@ -19,6 +19,8 @@ namespace AutoGlm;
 /// </remarks>
 public sealed class GlmModel : IDisposable, IAsyncDisposable
 {
+    private static int s_managedPathWarmedUp;
+
     private readonly ModelSession _session;
     private readonly OnnxBatchDecoder _decoder;
     private readonly BatchScheduler _scheduler;
@@ -243,6 +245,13 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
 
     private async ValueTask WarmUpAsync(CancellationToken cancellationToken)
     {
+        // The managed per-token path first (no model runs; stops once the JIT is quiet), then one real request.
+        // Compiled code is shared by the whole process, so only the first model loaded pays for it.
+        if (Interlocked.Exchange(ref s_managedPathWarmedUp, 1) == 0)
+        {
+            await Task.Run(() => ManagedPathWarmUp.Run(new TokenizerTextDecoder(Tokenizer), Info.VocabularySize, Info.EosTokenIds, TimeSpan.FromSeconds(5), cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+
         int first = Info.EosTokenIds.Count > 0 ? Info.EosTokenIds[0] : 0;
         await foreach (GeneratedToken _ in _scheduler.GenerateStreamingAsync([first, first], new GenerationOptions { MaxNewTokens = 2, IgnoreEos = true, ExcludeFromMetrics = true }, cancellationToken).ConfigureAwait(false))
         {

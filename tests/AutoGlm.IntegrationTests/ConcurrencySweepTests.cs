@@ -33,7 +33,9 @@ public sealed class ConcurrencySweepTests
             Assert.Equal(level.GeneratedTokens / level.WallSeconds, level.TokensPerSecond, 9);
             Assert.Equal(level.TokensPerSecond / report.Levels[0].TokensPerSecond, level.RatioToConcurrency1, 9);
             Assert.InRange(level.TimeToFirstTokenP50, double.Epsilon, level.TimeToFirstTokenP95);
+            Assert.InRange(level.TimeToFirstTokenP95, level.TimeToFirstTokenP50, level.TimeToFirstTokenP99);
             Assert.InRange(level.InterTokenP50, 0, level.InterTokenP95);
+            Assert.InRange(level.InterTokenP95, level.InterTokenP50, level.InterTokenP99);
             Assert.True(level.InterTokenP95 > 0);
 
             // Every token comes from one step: at least a prefill step and five decode steps, at most one step per token.
@@ -56,13 +58,19 @@ public sealed class ConcurrencySweepTests
         using JsonDocument json = JsonDocument.Parse(JsonSerializer.Serialize(report, CliJson.Options));
 
         Assert.Equal(
-            ["model", "execution_provider", "prompt_tokens", "new_tokens", "logical_cores", "levels"],
+            ["model", "execution_provider", "prompt_tokens", "new_tokens", "logical_cores", "load_average", "levels"],
             json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal(2, json.RootElement.GetProperty("levels").GetArrayLength());
         Assert.Equal(
-            ["concurrency", "generated_tokens", "wall_seconds", "tokens_per_second", "ratio_to_concurrency_1", "ttft_ms_p50", "ttft_ms_p95", "inter_token_ms_p50", "inter_token_ms_p95", "steps", "peak_kv_tokens_reserved", "peak_kv_bytes"],
+            ["concurrency", "generated_tokens", "wall_seconds", "tokens_per_second", "ratio_to_concurrency_1", "ttft_ms_p50", "ttft_ms_p95", "ttft_ms_p99", "inter_token_ms_p50", "inter_token_ms_p95", "inter_token_ms_p99", "steps", "peak_kv_tokens_reserved", "peak_kv_bytes"],
             json.RootElement.GetProperty("levels")[1].EnumerateObject().Select(p => p.Name));
         Assert.Equal(6, json.RootElement.GetProperty("levels")[1].GetProperty("generated_tokens").GetInt32());
+        // On Linux the machine's load is reported next to the timings: three non-negative averages.
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(3, json.RootElement.GetProperty("load_average").GetArrayLength());
+            Assert.All(json.RootElement.GetProperty("load_average").EnumerateArray(), l => Assert.True(l.GetDouble() >= 0));
+        }
     }
 
     [Fact]

@@ -144,6 +144,30 @@ public sealed class ParityTests
         Assert.True(worst < 1e-3, $"max relative error {worst:E2} ≥ 1e-3");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void Int4AtAccuracyLevel_PromptThenDecodeSteps_StaysWithinTheInt4Bound(int accuracyLevel)
+    {
+        // Level 4 computes in int8 (activations quantised per block): further from the dequantised weights than level 0,
+        // but the difference must stay small next to what int4 weights themselves cost, and greedy tokens must not change.
+        var spec = new ModelSpec(GlmArchitecture.Glm, Precision: ModelPrecision.Int4, Int4AccuracyLevel: accuracyLevel);
+        var reference = new ReferenceGlmModel(TestModels.Checkpoint(spec), QuantizeDequantize);
+        double worst = RunPromptAndDecode(spec, reference, out int argMaxMismatches);
+        Assert.True(worst < Int4AccuracyBound(accuracyLevel), $"max relative error {worst:E2} ≥ {Int4AccuracyBound(accuracyLevel):E0}");
+        Assert.Equal(0, argMaxMismatches);
+    }
+
+    [Fact]
+    public void Int4AccuracyLevel_OutsideOnnxRuntimesLevels_IsRejectedNamingTheLevels()
+    {
+        string output = Path.Combine(Path.GetTempPath(), "autoglm-acc-" + Guid.NewGuid().ToString("N"));
+        var spec = new ModelSpec(GlmArchitecture.Glm, Precision: ModelPrecision.Int4);
+        ArgumentException error = Assert.Throws<ArgumentException>(() => GlmModelBuilder.Build(TestModels.Checkpoint(spec), output, new ModelBuildOptions { Precision = ModelPrecision.Int4, Int4AccuracyLevel = 5 }, null, CancellationToken.None));
+        Assert.Equal("The int4 accuracy level 5 is not one of ONNX Runtime's MatMulNBits levels: 0 (unset), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8).", error.Message);
+        Assert.False(Directory.Exists(output));
+    }
+
     [Fact]
     public void Int4WithQuantizedEmbedding_MatchesDequantizedReference()
     {
@@ -179,9 +203,15 @@ public sealed class ParityTests
         return result;
     }
 
-    /// <summary>Prompt of 7 tokens in one run, then 4 greedy decode steps; returns the worst relative error.</summary>
-    private static double RunPromptAndDecode(ModelSpec spec, ReferenceGlmModel reference)
+    // Level 0/1 compute in fp32 like the reference: the int4 bound of the other tests. Level 4 adds int8 activation rounding.
+    private static double Int4AccuracyBound(int accuracyLevel) => accuracyLevel == 4 ? 5e-2 : 1e-3;
+
+    private static double RunPromptAndDecode(ModelSpec spec, ReferenceGlmModel reference) => RunPromptAndDecode(spec, reference, out _);
+
+    /// <summary>Prompt of 7 tokens in one run, then 4 greedy decode steps; returns the worst relative error and how many positions' argmax differ from the reference's.</summary>
+    private static double RunPromptAndDecode(ModelSpec spec, ReferenceGlmModel reference, out int argMaxMismatches)
     {
+        argMaxMismatches = 0;
         using var runner = new OrtDecoderRunner(TestModels.Model(spec));
         ReferenceGlmModel.Sequence sequence = reference.NewSequence();
         OrtDecoderRunner.Batch batch = runner.NewBatch(1);
@@ -193,6 +223,7 @@ public sealed class ParityTests
         for (int s = 0; s < s_prompt.Length; s++)
         {
             worst = Math.Max(worst, LogitComparison.RelativeError(logits.AsSpan(s * vocab, vocab), expected[s]));
+            argMaxMismatches += LogitComparison.ArgMax(logits.AsSpan(s * vocab, vocab)) == LogitComparison.ArgMax(expected[s]) ? 0 : 1;
         }
 
         long next = LogitComparison.ArgMax(expected[^1]);
@@ -201,6 +232,7 @@ public sealed class ParityTests
             (logits, _) = runner.Step(batch, [[next]]);
             double[] e = sequence.Step(next);
             worst = Math.Max(worst, LogitComparison.RelativeError(logits, e));
+            argMaxMismatches += LogitComparison.ArgMax(logits) == LogitComparison.ArgMax(e) ? 0 : 1;
             next = LogitComparison.ArgMax(e);
         }
 

@@ -12,7 +12,8 @@ internal sealed record ModelSpec(
     ModelPrecision Precision = ModelPrecision.Fp32,
     bool UnusualChatGlmConstants = false,
     bool Int4Embedding = false,
-    string WeightDType = "F32")
+    string WeightDType = "F32",
+    int Int4AccuracyLevel = 0)
 {
     public RandomCheckpointOptions CheckpointOptions => new()
     {
@@ -73,10 +74,10 @@ internal static class TestModels
         return dir;
     })).Value;
 
-    public static string Model(ModelSpec spec) => s_models.GetOrAdd($"{spec.CheckpointKey}-{spec.Precision}-{spec.Int4Embedding}".ToLowerInvariant(), key => new Lazy<string>(() =>
+    public static string Model(ModelSpec spec) => s_models.GetOrAdd($"{spec.CheckpointKey}-{spec.Precision}-{spec.Int4Embedding}-acc{spec.Int4AccuracyLevel}".ToLowerInvariant(), key => new Lazy<string>(() =>
     {
         string dir = Path.Combine(Root, "model-" + key);
-        GlmModelBuilder.Build(Checkpoint(spec), dir, new ModelBuildOptions { Precision = spec.Precision, QuantizeEmbedding = spec.Int4Embedding }, null, CancellationToken.None);
+        GlmModelBuilder.Build(Checkpoint(spec), dir, new ModelBuildOptions { Precision = spec.Precision, QuantizeEmbedding = spec.Int4Embedding, Int4AccuracyLevel = spec.Int4AccuracyLevel }, null, CancellationToken.None);
         return dir;
     })).Value;
 }

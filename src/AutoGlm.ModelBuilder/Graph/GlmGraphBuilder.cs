@@ -94,6 +94,11 @@ internal sealed class GlmGraphBuilder
             throw new ArgumentException($"The int4 block size {_options.Int4BlockSize} must be a power of two of at least 16.");
         }
 
+        if (IsInt4 && _options.Int4AccuracyLevel is < 0 or > 4)
+        {
+            throw new ArgumentException($"The int4 accuracy level {_options.Int4AccuracyLevel} is not one of ONNX Runtime's MatMulNBits levels: 0 (unset), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8).");
+        }
+
         if (MaxSequenceLength <= 0)
         {
             throw new ArgumentException($"The maximum sequence length {MaxSequenceLength} must be positive.");
@@ -294,7 +299,7 @@ internal sealed class GlmGraphBuilder
                 OnnxAttribute.Of("N", (long)weight.N),
                 OnnxAttribute.Of("bits", 4L),
                 OnnxAttribute.Of("block_size", (long)_options.Int4BlockSize),
-                OnnxAttribute.Of("accuracy_level", 0L),
+                OnnxAttribute.Of("accuracy_level", (long)_options.Int4AccuracyLevel),
             ],
             domain: "com.microsoft");
     }

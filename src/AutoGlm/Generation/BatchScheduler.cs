@@ -337,6 +337,8 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
                 : new QueueFullException(Invariant(
                     $"The generation queue is full: {_options.QueueCapacity} requests are already waiting for a slot. Retry later, or raise the queue capacity."));
 
+    // Entered once and loops for the scheduler's life: optimised from the start rather than by on-stack replacement mid-stream.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run()
     {
         CancellationToken shutdown = _shutdown.Token;
@@ -402,6 +404,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RetireCancelled()
     {
         foreach (GenerationSequence sequence in _active)
@@ -427,6 +430,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Admit()
     {
         while (true)
@@ -483,6 +487,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PrefillStep(CancellationToken shutdown)
     {
         int chunk = _options.PrefillChunkTokens;
@@ -523,6 +528,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         Array.Clear(_rowSequences);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DecodeStep(CancellationToken shutdown)
     {
         int rows = 0;
@@ -551,6 +557,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         Array.Clear(_rowSequences);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool RunStep(int rows, int tokens, CancellationToken shutdown)
     {
         try
@@ -583,6 +590,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SampleAndEmit(GenerationSequence sequence, int row)
     {
         try
@@ -648,6 +656,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         return (raw[token] - logSumExp, top);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Emit(GenerationSequence sequence, int token, (float Chosen, TokenLogProbability[] Top)? logProbabilities = null)
     {
         TimeSpan elapsed = _time.GetElapsedTime(sequence.SubmittedAt);
@@ -693,6 +702,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         sequence.Complete(reason, error);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RemoveFinished()
     {
         int kept = 0;

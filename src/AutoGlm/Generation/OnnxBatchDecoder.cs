@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AutoGlm.Models;
 using AutoGlm.Runtime;
 using Microsoft.ML.OnnxRuntime;
@@ -145,6 +146,8 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         }
     }
 
+    // Per token: optimised from the first call, not recompiled in the background while tokens stream.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Step(ReadOnlySpan<DecoderRow> rows, ReadOnlySpan<int> tokenIds, Span<float> logits, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -203,6 +206,8 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _runOptions.Dispose();
     }
 
+    // Per token: optimised from the first call, not recompiled in the background while tokens stream.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunDecode(ReadOnlySpan<DecoderRow> rows, ReadOnlySpan<int> tokenIds, Span<float> logits, int first, int count, CancellationToken cancellationToken)
     {
         DecodeBatch batch = GetBatch(first, count);
@@ -272,6 +277,8 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         rowLogits.CopyTo(logits);
     }
 
+    // Per token: optimised from the first call, not recompiled in the background while tokens stream.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run(OrtIoBinding binding, CancellationToken cancellationToken)
     {
         try
@@ -320,6 +327,8 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         }
     }
 
+    // Per token: optimised from the first call, not recompiled in the background while tokens stream.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private DecodeBatch GetBatch(int first, int count)
     {
         long key = ((long)first << 32) | (uint)count;
@@ -381,6 +390,8 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         }
     }
 
+    // Per token: optimised from the first call, not recompiled in the background while tokens stream.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FillMask(Span<long> mask, int ones)
     {
         mask[..ones].Fill(1);

@@ -78,6 +78,7 @@ internal sealed class Sampler
     /// <see cref="SamplingState.Observe"/> once it keeps the token.
     /// </summary>
     /// <exception cref="AutoGlmException">The logits contain NaN, or every token has a logit of negative infinity.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public int Sample(Span<float> logits, SamplingState state)
     {
         ArgumentNullException.ThrowIfNull(state);

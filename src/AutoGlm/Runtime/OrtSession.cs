@@ -134,6 +134,7 @@ internal sealed class OrtSession : IDisposable
     /// <summary>Runs through an I/O binding (inputs and outputs bound beforehand). Allocates nothing managed.</summary>
     /// <exception cref="OperationCanceledException">The run was terminated through <paramref name="runOptions"/>.</exception>
     /// <exception cref="AutoGlmNativeException">ONNX Runtime rejected the inputs or failed; the message names the model.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Run(OrtIoBinding binding, RunOptions runOptions)
     {
         AddReference();
