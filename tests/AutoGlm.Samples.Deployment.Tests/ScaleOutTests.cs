@@ -15,7 +15,7 @@ namespace AutoGlm.Samples.Deployment.Tests;
 public sealed class ScaleOutTests(ITestOutputHelper output)
 {
     private const int Workers = 6;
-    private const int MaxRequests = 600;
+    private const int MaxRequests = 5000; // a bound, not a target: a quiet machine sent 600 before the kill at 6 s; the 10 s limit ends the run first
     private static readonly TimeSpan s_drainAt = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan s_killAt = TimeSpan.FromSeconds(6);
     private static readonly TimeSpan s_runFor = TimeSpan.FromSeconds(10);

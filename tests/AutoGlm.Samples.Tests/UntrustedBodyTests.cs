@@ -84,7 +84,7 @@ public sealed class UntrustedBodyTests(TinyModelFixture model)
         { """{"messages":[""" + User + """],"n":99999999999999999999}""", "n", "invalid_type" },
         { """{"messages":[""" + User + """],"stop":[""]}""", "stop", "invalid_value" },
         { """{"messages":[""" + User + """],"stop":[1]}""", "stop", "invalid_type" },
-        { """{"messages":[{"role":"user","content":""" + "\"" + new string('x', 3000) + "\"" + """}]}""", "messages", "invalid_value" },
+        { """{"messages":[{"role":"user","content":""" + "\"" + new string('x', 3000) + "\"" + """}]}""", "messages", "context_length_exceeded" },
     };
 
     [Theory]
