@@ -180,6 +180,21 @@ public sealed class OrtSessionTests : IDisposable
     }
 
     [Fact]
+    public void Create_ModelForANewerOnnxRuntime_ThrowsSayingSoAndTheFix()
+    {
+        byte[] model = TestGraphs.Add();
+        Assert.Equal([0x08, 0x08], model[..2]); // field 1 (ir_version) = 8, written first
+        model[1] = 99; // an IR version no ONNX Runtime 1.31 knows
+        string path = Path.Combine(_folder, "newer.onnx");
+        File.WriteAllBytes(path, model);
+
+        var ex = Assert.Throws<ModelLoadException>(() => OrtSession.Create(path));
+
+        Assert.Contains("Unsupported model IR version: 99", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"The model was written for a newer ONNX Runtime than the one loaded ({OrtRuntime.ExpectedVersion}). Rebuild it with this version's 'autoglm build', or update AutoGlm", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Create_GarbageBytes_ThrowsModelLoadException()
     {
         byte[] garbage = Enumerable.Range(0, 256).Select(i => (byte)(i * 37)).ToArray();
