@@ -1,3 +1,4 @@
+using AutoGlm.Tests.Shared;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.AI;

@@ -1,3 +1,4 @@
+using AutoGlm.Tests.Shared;
 using System.Net;
 using AutoGlm.Extensions.Hosting;
 using System.Net.Http.Json;
@@ -56,7 +57,7 @@ public sealed class OpenTelemetryExportTests(TinyModelFixture model)
     [Fact]
     public async Task Otlp_EndpointSet_ExportsTheChatSpanAndTheMetricsToTheCollector()
     {
-        using var diagnostics = new OpenTelemetryDiagnostics();
+        using var diagnostics = new VerboseOpenTelemetryDiagnostics();
         await using var collector = await OtlpCollector.StartAsync();
         var factory = new SampleFactory(model.ModelPath, settings: new()
         {
@@ -81,7 +82,7 @@ public sealed class OpenTelemetryExportTests(TinyModelFixture model)
     [Fact]
     public async Task Otlp_EndpointUnset_BuildsTheMeterProviderWithPrometheusOnly()
     {
-        using var diagnostics = new OpenTelemetryDiagnostics();
+        using var diagnostics = new VerboseOpenTelemetryDiagnostics();
         using (var factory = new SampleFactory(model.ModelPath))
         {
             using HttpResponseMessage metrics = await factory.CreateClient().GetAsync("/metrics");
