@@ -32,6 +32,14 @@ if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "dotnet test exited with $rc without a failed test result (a test host crashed or a run aborted)" >&2
   failed=1
 fi
+if [ "$failed" -gt 0 ]; then
+  # Name the failures next to the summary: CI logs are often read from the end.
+  echo "failed tests:"
+  for trx in "$results"/*.trx; do
+    [ -e "$trx" ] || continue
+    grep -o '<UnitTestResult [^>]*outcome="Failed"' "$trx" | sed -E 's/.*testName="([^"]*)".*/  \1/' | cut -c1-240
+  done
+fi
 summary="tests: $passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
 echo "$summary"
