@@ -18,6 +18,12 @@ namespace AutoGlm.Benchmarks;
 /// token, and the inter-token times (p50/p95/p99) as a streaming caller sees them; 8 concurrent requests (AutoGlm's
 /// continuous batching vs 8 ORT GenAI generators on 8 tasks, and ORT GenAI's static <c>batch_size</c> 8 as the ideal);
 /// resident memory after each contender's load and the process peak.
+/// <para>
+/// Environment: <c>AUTOGLM_BENCH_ABLATION="key=value;…"</c> adds a third single-stream contender, AutoGlm loaded with
+/// those ONNX Runtime session config entries (<see cref="GlmModelOptions.OnnxRuntimeSessionConfig"/>), taking turns
+/// with the other two — to measure one setting against the default in the same run.
+/// <c>AUTOGLM_BENCH_SINGLE_ONLY=1</c> skips the concurrent runs.
+/// </para>
 /// </remarks>
 internal static class GenAiComparison
 {
@@ -63,12 +69,27 @@ internal static class GenAiComparison
         long rssStart = ProcessMemory.Read().VmRssKiB;
         using GlmModel ours = GlmModel.Load(folder, new GlmModelOptions { IntraOpThreads = Threads, MaxBatchSize = Concurrency, MaxSequenceLength = PromptTokens + NewTokens + 1 });
         long rssOurs = ProcessMemory.Read().VmRssKiB;
+        IReadOnlyDictionary<string, string>? ablation = ParseAblation(Environment.GetEnvironmentVariable("AUTOGLM_BENCH_ABLATION"));
+        using GlmModel? ablated = ablation is null ? null : GlmModel.Load(folder, new GlmModelOptions
+        {
+            IntraOpThreads = Threads,
+            MaxBatchSize = Concurrency,
+            MaxSequenceLength = PromptTokens + NewTokens + 1,
+            OnnxRuntimeSessionConfig = ablation,
+        });
+        string ablatedName = ablation is null ? "" : "AutoGlm with " + string.Join(", ", ablation.Select(e => $"`{e.Key}={e.Value}`"));
+        bool concurrentRuns = Environment.GetEnvironmentVariable("AUTOGLM_BENCH_SINGLE_ONLY") is not "1";
         using var config = new GenAi.Config(folder);
         config.Overlay("{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + Threads.ToString(CultureInfo.InvariantCulture) + ",\"inter_op_num_threads\":1}}}}");
         using var theirs = new GenAi.Model(config);
         long rssTheirs = ProcessMemory.Read().VmRssKiB;
 
         var single = new Dictionary<string, List<StreamStats>> { ["AutoGlm"] = [], ["ORT GenAI"] = [] };
+        if (ablated is not null)
+        {
+            single[ablatedName] = [];
+        }
+
         var cold = new Dictionary<string, StreamStats>();
         var concurrent = new Dictionary<string, List<StreamStats>>
         {
@@ -79,14 +100,18 @@ internal static class GenAiComparison
 
         for (int round = 0; round <= rounds; round++)
         {
-            // Alternate which contender goes first, so neither always follows the other's spinning threads.
-            bool oursFirst = round % 2 == 0;
-            for (int turn = 0; turn < 2; turn++)
+            // Rotate which contender goes first, so none always follows another's spinning threads.
+            int contenders = ablated is null ? 2 : 3;
+            for (int turn = 0; turn < contenders; turn++)
             {
-                bool runOurs = (turn == 0) == oursFirst;
+                int which = (round + turn) % contenders;
                 Pause();
-                StreamStats stats = runOurs ? StreamAutoGlm(ours, prompt, NewTokens) : StreamGenAi(theirs, prompt, NewTokens);
-                string name = runOurs ? "AutoGlm" : "ORT GenAI";
+                (string name, StreamStats stats) = which switch
+                {
+                    0 => ("AutoGlm", StreamAutoGlm(ours, prompt, NewTokens)),
+                    1 => ("ORT GenAI", StreamGenAi(theirs, prompt, NewTokens)),
+                    _ => (ablatedName, StreamAutoGlm(ablated!, prompt, NewTokens)),
+                };
                 if (round == 0)
                 {
                     cold[name] = stats;
@@ -98,7 +123,7 @@ internal static class GenAiComparison
             }
 
             int first = round % 3;
-            for (int turn = 0; turn < 3; turn++)
+            for (int turn = 0; turn < (concurrentRuns ? 3 : 0); turn++)
             {
                 int which = (first + turn) % 3;
                 Pause();
@@ -143,6 +168,13 @@ internal static class GenAiComparison
             report.AppendLine(Invariant($"| {name} | {s.DecodeTokensPerSecond:F1} | {s.TimeToFirstTokenMs:F1} | {s.ItlP50Ms:F2} | {s.ItlP95Ms:F2} | {s.ItlP99Ms:F2} | {s.ItlP95Ms / s.ItlP50Ms:F2} |"));
         }
 
+        if (!concurrentRuns)
+        {
+            report.AppendLine();
+            report.AppendLine(Invariant($"Concurrent runs skipped (AUTOGLM_BENCH_SINGLE_ONLY=1). Load average now: {LoadAverage()}."));
+            return;
+        }
+
         double concurrentReference = Median(concurrent.ElementAt(1).Value, s => s.AggregateTokensPerSecond);
         report.AppendLine();
         report.AppendLine(Invariant($"## {precision}: {Concurrency} requests at once, {PromptTokens}-token prompts + {ConcurrentNewTokens} new tokens each"));
@@ -159,6 +191,28 @@ internal static class GenAiComparison
 
         report.AppendLine();
         report.AppendLine(Invariant($"Resident memory (VmRSS) of this process: {rssStart / 1024} MiB before loading; +{(rssOurs - rssStart) / 1024} MiB for AutoGlm's `GlmModel.Load` (incl. warm-up); +{(rssTheirs - rssOurs) / 1024} MiB for ORT GenAI's `Model`; {ProcessMemory.Read().VmRssKiB / 1024} MiB after the runs; peak so far (VmHWM) {ProcessMemory.Read().VmHwmKiB / 1024} MiB. AutoGlm's KV bytes held now: {ours.KvBytesAllocated / 1024} KiB. Load average now: {LoadAverage()}."));
+    }
+
+    private static Dictionary<string, string>? ParseAblation(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var entries = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string pair in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new ArgumentException($"AUTOGLM_BENCH_ABLATION: '{pair}' is not key=value.");
+            }
+
+            entries[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        return entries;
     }
 
     private static StreamStats StreamAutoGlm(GlmModel model, int[] prompt, int newTokens)

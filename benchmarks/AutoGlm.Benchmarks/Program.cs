@@ -7,6 +7,7 @@ using BenchmarkDotNet.Running;
 //   --interleaved [OUT.md [decode]]    decode and concurrency comparisons with the contenders run in turns
 //   --jit-probe [OUT.md [int4|fp32]]  the methods the JIT compiles while a loaded model streams tokens
 //   --vs-genai [OUT.md [ROUNDS]]       AutoGlm vs ONNX Runtime GenAI 0.18: batch-1 decode, TTFT, ITL, 8 concurrent, memory
+//   --bandwidth [OUT.md [ROUNDS [PRESET,…]]]  int4 batch-1 decode vs the measured memory-bandwidth ceiling (small, glm-edge-1.5b)
 return args switch
 {
     ["--load-probe", string folder, string map] => LoadMemoryProbe.Probe(folder, bool.Parse(map)),
@@ -18,6 +19,9 @@ return args switch
     ["--jit-probe", .. string[] rest] => JitProbe.Report(rest.FirstOrDefault(), AutoGlm.ModelBuilder.ModelPrecision.Int4),
     ["--vs-genai", string output, string rounds] => GenAiComparison.Report(output, int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture)),
     ["--vs-genai", .. string[] rest] => GenAiComparison.Report(rest.FirstOrDefault(), rounds: 5),
+    ["--bandwidth", string output, string rounds, string presets] => BandwidthCeiling.Report(output, int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture), presets.Split(',')),
+    ["--bandwidth", string output, string rounds] => BandwidthCeiling.Report(output, int.Parse(rounds, System.Globalization.CultureInfo.InvariantCulture), ["small", "glm-edge-1.5b"]),
+    ["--bandwidth", .. string[] rest] => BandwidthCeiling.Report(rest.FirstOrDefault(), rounds: 5, ["small", "glm-edge-1.5b"]),
     _ => Run(args),
 };
 

@@ -86,6 +86,12 @@ public sealed class AutoGlmOptions
     /// <summary>The share of the request queue (0 to 1] at which the health check reports Degraded; 0.8 by default.</summary>
     public double DegradedQueueFraction { get; set; } = 0.8;
 
+    /// <summary>
+    /// ONNX Runtime session config entries for tuning (see <see cref="GlmModelOptions.OnnxRuntimeSessionConfig"/>); empty
+    /// by default. From configuration: <c>"AutoGlm": { "OnnxRuntimeSessionConfig": { "session.intra_op.allow_spinning": "0" } }</c>.
+    /// </summary>
+    public IDictionary<string, string> OnnxRuntimeSessionConfig { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     internal GlmModelOptions ToModelOptions(ILoggerFactory loggerFactory, IMeterFactory? meterFactory) => new()
     {
         ExecutionProvider = Execution.ExecutionProvider.Parse(ExecutionProvider),
@@ -97,6 +103,7 @@ public sealed class AutoGlmOptions
         PrefillChunkTokens = PrefillChunkTokens,
         WeightLoading = WeightLoading,
         WarmUp = WarmUp,
+        OnnxRuntimeSessionConfig = OnnxRuntimeSessionConfig.Count == 0 ? null : new Dictionary<string, string>(OnnxRuntimeSessionConfig, StringComparer.Ordinal),
         LoggerFactory = loggerFactory,
         MeterFactory = meterFactory,
     };

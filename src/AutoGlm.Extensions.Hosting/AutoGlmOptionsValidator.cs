@@ -28,6 +28,11 @@ internal sealed class AutoGlmOptionsValidator : IValidateOptions<AutoGlmOptions>
             failures.Add(Invariant($"{prefix}IntraOpThreads must be between 0 (let ONNX Runtime choose) and {GlmModelOptions.MaxIntraOpThreads} (4 × the {Environment.ProcessorCount} logical processors); got {options.IntraOpThreads}."));
         }
 
+        if (GlmModelOptions.FindBadSessionConfigEntry(options.OnnxRuntimeSessionConfig.AsReadOnly()) is { } badEntry)
+        {
+            failures.Add($"{prefix}OnnxRuntimeSessionConfig: {badEntry}");
+        }
+
         if (options.MaxBatchSize is < 1 or > GlmModelOptions.MaxBatchSizeLimit)
         {
             failures.Add(Invariant($"{prefix}MaxBatchSize must be between 1 and {GlmModelOptions.MaxBatchSizeLimit}; got {options.MaxBatchSize}."));

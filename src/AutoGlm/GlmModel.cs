@@ -131,7 +131,7 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
         }
 
         Tokenizer tokenizer = Tokenizer.Load(info.FolderPath);
-        ModelSession session = ModelSession.Open(info, options.ExecutionProvider, options.IntraOpThreads, options.WeightLoading, logger);
+        ModelSession session = ModelSession.Open(info, options.ExecutionProvider, options.IntraOpThreads, options.WeightLoading, logger, options.OnnxRuntimeSessionConfig);
         OnnxBatchDecoder? decoder = null;
         try
         {

@@ -61,6 +61,21 @@ public sealed record GlmModelOptions
     /// </summary>
     public WeightLoading WeightLoading { get; init; } = WeightLoading.Packed;
 
+    /// <summary>The longest key ONNX Runtime accepts in a session config entry.</summary>
+    public const int MaxSessionConfigKeyLength = 128;
+
+    /// <summary>The longest value ONNX Runtime accepts in a session config entry.</summary>
+    public const int MaxSessionConfigValueLength = 1024;
+
+    /// <summary>
+    /// ONNX Runtime session config entries (<c>SessionOptions.AddSessionConfigEntry</c>, e.g.
+    /// <c>session.intra_op.allow_spinning</c> = <c>0</c>) for tuning beyond these options; none by default. They are
+    /// applied after AutoGlm's own entries and so override them (AutoGlm sets <c>session.force_spinning_stop</c> = <c>1</c>,
+    /// and <c>session.disable_prepacking</c> = <c>1</c> for <see cref="AutoGlm.WeightLoading.Mapped"/>). ONNX Runtime
+    /// ignores keys it does not know; keys are at most 128 characters, values at most 1024.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? OnnxRuntimeSessionConfig { get; init; }
+
     /// <summary>Whether <see cref="GlmModel.Load"/> runs one short generation so the first request does not pay for warm-up.</summary>
     public bool WarmUp { get; init; } = true;
 
@@ -100,6 +115,40 @@ public sealed record GlmModelOptions
         {
             Check(budget, 1, MaxTokens, nameof(KvBudgetTokens), "leave it unset for MaxBatchSize × the max sequence length");
         }
+
+        if (OnnxRuntimeSessionConfig is not null && FindBadSessionConfigEntry(OnnxRuntimeSessionConfig) is { } problem)
+        {
+            throw new ArgumentException($"GlmModelOptions.{nameof(OnnxRuntimeSessionConfig)}: {problem}", nameof(OnnxRuntimeSessionConfig));
+        }
+    }
+
+    /// <summary>What is wrong with the first bad entry of <paramref name="entries"/>, or null when all are well formed.</summary>
+    internal static string? FindBadSessionConfigEntry(IReadOnlyDictionary<string, string> entries)
+    {
+        foreach ((string key, string? value) in entries)
+        {
+            if (string.IsNullOrWhiteSpace(key))
+            {
+                return "a key is empty; use ONNX Runtime's dotted key names, e.g. 'session.intra_op.allow_spinning'.";
+            }
+
+            if (key.Length > MaxSessionConfigKeyLength)
+            {
+                return $"the key '{key[..40]}…' has {key.Length} characters; ONNX Runtime allows at most {MaxSessionConfigKeyLength}.";
+            }
+
+            if (value is null)
+            {
+                return $"the value of '{key}' is null; give a string such as \"0\" or \"1\".";
+            }
+
+            if (value.Length > MaxSessionConfigValueLength)
+            {
+                return $"the value of '{key}' has {value.Length} characters; ONNX Runtime allows at most {MaxSessionConfigValueLength}.";
+            }
+        }
+
+        return null;
     }
 
     private static void Check(int value, int min, int max, string name, string? hint)

@@ -38,6 +38,8 @@ public sealed class AutoGlmOptionsValidatorTests : IDisposable
         { "unknown provider", o => o.ExecutionProvider = "tpu", "AutoGlm: ExecutionProvider 'tpu' is not a known provider; use one of: cpu, cuda, cuda:<device>, directml, dml:<adapter>, auto." },
         { "bad device index", o => o.ExecutionProvider = "cuda:x", "AutoGlm: ExecutionProvider 'cuda:x' is not a known provider; use one of: cpu, cuda, cuda:<device>, directml, dml:<adapter>, auto." },
         { "empty provider", o => o.ExecutionProvider = "", "AutoGlm: ExecutionProvider '' is not a known provider; use one of: cpu, cuda, cuda:<device>, directml, dml:<adapter>, auto." },
+        { "session config empty key", o => o.OnnxRuntimeSessionConfig[""] = "1", "AutoGlm: OnnxRuntimeSessionConfig: a key is empty; use ONNX Runtime's dotted key names, e.g. 'session.intra_op.allow_spinning'." },
+        { "session config long value", o => o.OnnxRuntimeSessionConfig["session.dynamic_block_base"] = new string('9', 1025), "AutoGlm: OnnxRuntimeSessionConfig: the value of 'session.dynamic_block_base' has 1025 characters; ONNX Runtime allows at most 1024." },
         { "threads", o => o.IntraOpThreads = -1, "AutoGlm: IntraOpThreads must be between 0 (let ONNX Runtime choose) and " + (4 * Environment.ProcessorCount) + " (4 × the " + Environment.ProcessorCount + " logical processors); got -1." },
         { "threads 100000", o => o.IntraOpThreads = 100_000, "AutoGlm: IntraOpThreads must be between 0 (let ONNX Runtime choose) and " + (4 * Environment.ProcessorCount) + " (4 × the " + Environment.ProcessorCount + " logical processors); got 100000." },
         { "queue", o => o.QueueCapacity = 0, "AutoGlm: QueueCapacity must be between 1 and 1000000; got 0." },

@@ -131,6 +131,7 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
             ["AutoGlm:DegradedQueueFraction"] = "0.5",
             ["AutoGlm:DefaultMaxOutputTokens"] = "77",
             ["AutoGlm:ParseReasoning"] = "false",
+            ["AutoGlm:OnnxRuntimeSessionConfig:session.intra_op.allow_spinning"] = "0",
         }).Build();
         var services = new ServiceCollection();
         services.AddAutoGlm(configuration.GetSection("AutoGlm"));
@@ -158,6 +159,7 @@ public sealed class AutoGlmServiceCollectionExtensionsTests : IDisposable
         GlmModelOptions model = o.ToModelOptions(Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, meterFactory: null);
         Assert.Equal("CUDA:1", model.ExecutionProvider.ToString());
         Assert.Equal((2, 4, 1024, 4096, 10, 128, true, false), (model.IntraOpThreads, model.MaxBatchSize, model.MaxSequenceLength, model.KvBudgetTokens, model.QueueCapacity, model.PrefillChunkTokens, model.WeightLoading == WeightLoading.Mapped, model.WarmUp));
+        Assert.Equal(new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" }, model.OnnxRuntimeSessionConfig);
     }
 
     [Fact]

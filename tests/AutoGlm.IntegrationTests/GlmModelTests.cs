@@ -152,6 +152,40 @@ public sealed class GlmModelTests
         Assert.Equal($"{config}: the field 'model.decoder.num_key_value_heads' must be a positive integer of at most 1024, not -2. The file is damaged or hand-edited; rebuild the folder with 'autoglm build'.", ex.Message);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1")]
+    public async Task GenerateAsync_WithOrWithoutSpinningStop_GivesTheSameGreedyTokens(string forceSpinningStop)
+    {
+        // AutoGlm sets session.force_spinning_stop=1; an entry of OnnxRuntimeSessionConfig overrides it. Neither changes results.
+        await using GlmModel model = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions
+        {
+            OnnxRuntimeSessionConfig = new Dictionary<string, string> { ["session.force_spinning_stop"] = forceSpinningStop },
+            WarmUp = false,
+        });
+        IReadOnlyList<int> prompt = model.Tokenizer.Encode("Hello, world! 你好");
+
+        GenerationResult result = await model.GenerateAsync(prompt, s_greedy);
+
+        Assert.Equal(RecomputeGreedy(prompt, s_greedy.MaxNewTokens), result.Tokens.Select(t => t.Id));
+    }
+
+    [Fact]
+    public void Load_SessionConfigOnnxRuntimeRejects_ThrowsModelLoadExceptionWithOrtsReason()
+    {
+        // The entries reach ONNX Runtime: one it cannot parse fails the load with its own reason, not a crash.
+        var options = new GlmModelOptions
+        {
+            IntraOpThreads = 2,
+            OnnxRuntimeSessionConfig = new Dictionary<string, string> { ["session.intra_op_thread_affinities"] = "not an affinity" },
+            WarmUp = false,
+        };
+
+        var ex = Assert.ThrowsAny<AutoGlmException>(() => GlmModel.Load(_fixture.ModelPath, options));
+
+        Assert.Contains("affinit", ex.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public void Load_TruncatedWeights_ThrowsModelLoadException()
     {

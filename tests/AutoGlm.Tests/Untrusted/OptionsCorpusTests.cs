@@ -104,6 +104,36 @@ public sealed class OptionsCorpusTests
     }
 
     [Theory]
+    [InlineData("", "1", "a key is empty")]
+    [InlineData("   ", "1", "a key is empty")]
+    [InlineData("long", "1", "ONNX Runtime allows at most 128")]
+    [InlineData("session.intra_op.allow_spinning", "long", "ONNX Runtime allows at most 1024")]
+    [InlineData("session.intra_op.allow_spinning", null, "the value of 'session.intra_op.allow_spinning' is null")]
+    public void GlmModelOptions_BadSessionConfigEntry_ValidateNamesTheEntry(string key, string? value, string expected)
+    {
+        key = key == "long" ? "session." + new string('k', 130) : key;
+        value = value == "long" ? new string('v', 1025) : value;
+        var options = new GlmModelOptions { OnnxRuntimeSessionConfig = new Dictionary<string, string> { [key] = value! } };
+
+        var e = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal(nameof(GlmModelOptions.OnnxRuntimeSessionConfig), e.ParamName);
+        Assert.StartsWith("GlmModelOptions.OnnxRuntimeSessionConfig: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GlmModelOptions_WellFormedSessionConfig_Validates()
+    {
+        var options = new GlmModelOptions
+        {
+            OnnxRuntimeSessionConfig = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0", ["session.dynamic_block_base"] = "4" },
+        };
+
+        options.Validate();
+    }
+
+    [Theory]
     [MemberData(nameof(GenerationFloats))]
     public void GenerationOptions_FloatOutOfRange_NamesOptionAndValue(string name, float value)
     {

@@ -1,0 +1,324 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Text;
+using AutoGlm.Generation;
+using AutoGlm.ModelBuilder;
+using AutoGlm.Models;
+using GenAi = Microsoft.ML.OnnxRuntimeGenAI;
+
+namespace AutoGlm.Benchmarks;
+
+/// <summary>
+/// <c>--bandwidth [OUT.md] [ROUNDS]</c>: how close batch-1 int4 decoding comes to the machine's memory-bandwidth ceiling.
+/// </summary>
+/// <remarks>
+/// A decode step of one sequence reads every weight once (the embedding table aside: one row), plus the KV cache up
+/// to the current position. The ceiling is the machine's read bandwidth ÷ those bytes. Read bandwidth is measured here,
+/// with two threads summing a 1 GiB native buffer (32× the L3), best of the rounds. Bytes per token come from the
+/// model's own initializers (the external-data lengths in <c>model.onnx</c>), not from the folder size. Decoding runs
+/// AutoGlm and ORT GenAI 0.18 in turns on the same folder, 2 intra-op threads each, median of the rounds.
+/// </remarks>
+internal static class BandwidthCeiling
+{
+    private const int Threads = 2;
+    private const int PromptTokens = 64;
+    private const int NewTokens = 64;
+    private const string EmbeddingName = "model.embed_tokens.weight";
+
+    public static int Report(string? outputPath, int rounds, IReadOnlyList<string> presets)
+    {
+        var report = new StringBuilder();
+        report.AppendLine("# int4 batch-1 decode against the memory-bandwidth ceiling");
+        report.AppendLine();
+        report.AppendLine(Invariant($"CPU, {Environment.ProcessorCount} logical cores, {Threads} intra-op threads, ONNX Runtime 1.31.0, .NET {Environment.Version}. Load average (1/5/15 min) at start: **{LoadAverage()}**."));
+        (double oneThread, double twoThreads) = MeasureReadBandwidth(rounds);
+        report.AppendLine();
+        report.AppendLine(Invariant($"Measured read bandwidth (1 GiB native buffer, Vector sums, best of {rounds}): **{twoThreads:F1} GB/s with 2 threads**, {oneThread:F1} GB/s with 1."));
+        report.AppendLine();
+        report.AppendLine(Invariant($"One stream, {PromptTokens}-token prompt + {NewTokens} new tokens, greedy, EOS ignored; contenders in turns, median of {rounds} rounds after a cold round. Bytes per token = all initializers except the embedding table + one embedding row + the KV cache read at the mean decode position ({PromptTokens + (NewTokens / 2)})."));
+        report.AppendLine();
+        report.AppendLine("| Model | Weights read / token | KV read / token | Ceiling tok/s | AutoGlm tok/s | % of ceiling | ORT GenAI tok/s | % of ceiling | AutoGlm × ORT GenAI |");
+        report.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (string preset in presets)
+        {
+            string folder = BenchmarkModels.Ensure(preset, ModelPrecision.Int4);
+            GlmModelInfo info = ModelFolder.Read(folder);
+            (long weights, long embedding) = InitializerBytes(Path.Combine(folder, ModelFolder.ModelFile));
+            long weightsPerToken = weights - embedding + (embedding / info.VocabularySize);
+            long kvPerToken = info.KvBytesPerToken * (PromptTokens + (NewTokens / 2));
+            double bytesPerToken = weightsPerToken + kvPerToken;
+            double ceiling = twoThreads * 1e9 / bytesPerToken;
+            (double ours, double theirs) = Decode(folder, info, rounds, preset);
+            report.AppendLine(Invariant($"| `{preset}` int4 | {weightsPerToken / 1e6:F1} MB | {kvPerToken / 1e6:F2} MB | {ceiling:F0} | {ours:F1} | {100 * ours / ceiling:F0} % | {theirs:F1} | {100 * theirs / ceiling:F0} % | {ours / theirs:F2} |"));
+            Console.Error.WriteLine(Invariant($"{preset}: ceiling {ceiling:F0} tok/s, AutoGlm {ours:F1}, ORT GenAI {theirs:F1} (load {LoadAverage()})"));
+        }
+
+        report.AppendLine();
+        report.AppendLine(Invariant($"Load average at end: **{LoadAverage()}**."));
+        Console.Out.WriteLine(report.ToString());
+        if (outputPath is not null)
+        {
+            File.WriteAllText(outputPath, report.ToString());
+        }
+
+        return 0;
+    }
+
+    private static (double Ours, double Theirs) Decode(string folder, GlmModelInfo info, int rounds, string preset)
+    {
+        int[] prompt = BenchmarkPrompts.Create(info.VocabularySize, PromptTokens, 0);
+        using GlmModel ours = GlmModel.Load(folder, new GlmModelOptions { IntraOpThreads = Threads, MaxBatchSize = 1, MaxSequenceLength = PromptTokens + NewTokens + 1 });
+        using var config = new GenAi.Config(folder);
+        config.Overlay("{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + Threads.ToString(CultureInfo.InvariantCulture) + ",\"inter_op_num_threads\":1}}}}");
+        using var theirs = new GenAi.Model(config);
+        var oursRuns = new List<double>();
+        var theirsRuns = new List<double>();
+        for (int round = 0; round <= rounds; round++)
+        {
+            for (int turn = 0; turn < 2; turn++)
+            {
+                bool runOurs = (turn + round) % 2 == 0;
+                double tokensPerSecond = runOurs ? DecodeAutoGlm(ours, prompt) : DecodeGenAi(theirs, prompt);
+                if (round > 0)
+                {
+                    (runOurs ? oursRuns : theirsRuns).Add(tokensPerSecond);
+                }
+            }
+
+            Console.Error.WriteLine(Invariant($"{preset} round {round} done (load {LoadAverage()})"));
+        }
+
+        return (Median(oursRuns), Median(theirsRuns));
+    }
+
+    /// <summary>Decode tokens/s: tokens after the first ÷ the time after the first (prefill excluded).</summary>
+    private static double DecodeAutoGlm(GlmModel model, int[] prompt)
+    {
+        var options = new GenerationOptions { Temperature = 0f, MaxNewTokens = NewTokens, IgnoreEos = true };
+        long first = 0;
+        long last = 0;
+        int count = 0;
+        Task.Run(async () =>
+        {
+            await foreach (GeneratedToken _ in model.GenerateStreamingAsync(prompt, options).ConfigureAwait(false))
+            {
+                last = Stopwatch.GetTimestamp();
+                first = count++ == 0 ? last : first;
+            }
+        }).GetAwaiter().GetResult();
+        return (count - 1) / Stopwatch.GetElapsedTime(first, last).TotalSeconds;
+    }
+
+    private static double DecodeGenAi(GenAi.Model model, int[] prompt)
+    {
+        int maxLength = prompt.Length + NewTokens;
+        using var parameters = new GenAi.GeneratorParams(model);
+        parameters.SetSearchOption("max_length", maxLength);
+        parameters.SetSearchOption("min_length", maxLength);
+        parameters.SetSearchOption("do_sample", false);
+        using var generator = new GenAi.Generator(model, parameters);
+        generator.AppendTokens(prompt);
+        long first = Stopwatch.GetTimestamp();
+        long last = first;
+        int count = 1; // AppendTokens ran the prompt and produced the first token's logits; the loop below times the rest.
+        while (!generator.IsDone() && count < NewTokens)
+        {
+            generator.GenerateNextToken();
+            last = Stopwatch.GetTimestamp();
+            count++;
+        }
+
+        return (count - 1) / Stopwatch.GetElapsedTime(first, last).TotalSeconds;
+    }
+
+    /// <summary>Best-of-<paramref name="rounds"/> read bandwidth in GB/s with one and with two threads.</summary>
+    private static unsafe (double OneThread, double TwoThreads) MeasureReadBandwidth(int rounds)
+    {
+        const long size = 1L << 30;
+        byte* buffer = (byte*)NativeMemory.AlignedAlloc((nuint)size, 64);
+        try
+        {
+            const int chunk = 1 << 26;
+            for (long offset = 0; offset < size; offset += chunk)
+            {
+                new Span<byte>(buffer + offset, chunk).Fill(1); // touch every page before timing
+            }
+
+            double one = 0;
+            double two = 0;
+            for (int round = 0; round < Math.Max(rounds, 3); round++)
+            {
+                one = Math.Max(one, Read(buffer, size, 1));
+                two = Math.Max(two, Read(buffer, size, 2));
+            }
+
+            return (one, two);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(buffer);
+        }
+    }
+
+    private static unsafe double Read(byte* buffer, long size, int threads)
+    {
+        long share = size / threads;
+        var sums = new ulong[threads];
+        var workers = new Thread[threads];
+        using var start = new Barrier(threads + 1);
+        for (int t = 0; t < threads; t++)
+        {
+            int index = t;
+            workers[t] = new Thread(() =>
+            {
+                start.SignalAndWait();
+                sums[index] = Sum(buffer + (index * share), share);
+            });
+            workers[t].Start();
+        }
+
+        start.SignalAndWait();
+        long started = Stopwatch.GetTimestamp();
+        foreach (Thread worker in workers)
+        {
+            worker.Join();
+        }
+
+        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        GC.KeepAlive(sums);
+        return size / seconds / 1e9;
+    }
+
+    private static unsafe ulong Sum(byte* start, long length)
+    {
+        var accumulator = Vector<ulong>.Zero;
+        long count = length / Vector<byte>.Count;
+        var vectors = (Vector<ulong>*)start;
+        for (long i = 0; i < count; i += 4)
+        {
+            accumulator += vectors[i] ^ vectors[i + 1] ^ vectors[i + 2] ^ vectors[i + 3];
+        }
+
+        return Vector.Sum(accumulator);
+    }
+
+    /// <summary>
+    /// Sums the external-data lengths of <paramref name="modelPath"/>'s initializers (ModelProto.graph = 7,
+    /// GraphProto.initializer = 5, TensorProto.name = 8, external_data = 13 of key 1 / value 2), and the embedding's apart.
+    /// </summary>
+    private static (long All, long Embedding) InitializerBytes(string modelPath)
+    {
+        byte[] model = File.ReadAllBytes(modelPath);
+        long all = 0;
+        long embedding = 0;
+        foreach ((int field, int start, int length) in Fields(model, 0, model.Length))
+        {
+            if (field != 7)
+            {
+                continue;
+            }
+
+            foreach ((int graphField, int tensorStart, int tensorLength) in Fields(model, start, length))
+            {
+                if (graphField != 5)
+                {
+                    continue;
+                }
+
+                string name = "";
+                long bytes = 0;
+                foreach ((int tensorField, int valueStart, int valueLength) in Fields(model, tensorStart, tensorLength))
+                {
+                    if (tensorField == 8)
+                    {
+                        name = Encoding.UTF8.GetString(model, valueStart, valueLength);
+                    }
+                    else if (tensorField == 9)
+                    {
+                        bytes += valueLength;
+                    }
+                    else if (tensorField == 13)
+                    {
+                        string key = "";
+                        string value = "";
+                        foreach ((int entryField, int entryStart, int entryLength) in Fields(model, valueStart, valueLength))
+                        {
+                            string text = Encoding.UTF8.GetString(model, entryStart, entryLength);
+                            (key, value) = entryField == 1 ? (text, value) : (key, text);
+                        }
+
+                        if (key == "length")
+                        {
+                            bytes += long.Parse(value, CultureInfo.InvariantCulture);
+                        }
+                    }
+                }
+
+                all += bytes;
+                embedding += name == EmbeddingName ? bytes : 0;
+            }
+        }
+
+        return (all, embedding);
+    }
+
+    /// <summary>The length-delimited fields of the protobuf message in <paramref name="data"/>[start..start+length); other wire types are skipped.</summary>
+    private static List<(int Field, int Start, int Length)> Fields(byte[] data, int start, int length)
+    {
+        var fields = new List<(int, int, int)>();
+        int position = start;
+        int end = start + length;
+        while (position < end)
+        {
+            ulong tag = Varint(data, ref position);
+            int field = (int)(tag >> 3);
+            switch ((int)(tag & 7))
+            {
+                case 0:
+                    Varint(data, ref position);
+                    break;
+                case 1:
+                    position += 8;
+                    break;
+                case 2:
+                    int size = (int)Varint(data, ref position);
+                    fields.Add((field, position, size));
+                    position += size;
+                    break;
+                case 5:
+                    position += 4;
+                    break;
+                default:
+                    throw new InvalidDataException($"unsupported protobuf wire type {tag & 7} at byte {position}");
+            }
+        }
+
+        return fields;
+    }
+
+    private static ulong Varint(byte[] data, ref int position)
+    {
+        ulong value = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            byte b = data[position++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return value;
+            }
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
+    }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
