@@ -14,9 +14,13 @@ internal static class BenchmarkModels
     public static string Root { get; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "autoglm", "bench-models");
 
     /// <summary>The folder of the <paramref name="preset"/> model at <paramref name="precision"/>, built (seed 1) if missing.</summary>
-    public static string Ensure(string preset, ModelPrecision precision)
+    public static string Ensure(string preset, ModelPrecision precision) => Ensure(preset, precision, int4AccuracyLevel: 0);
+
+    /// <summary>As <see cref="Ensure(string, ModelPrecision)"/>, int4 with <c>MatMulNBits</c> <c>accuracy_level</c> <paramref name="int4AccuracyLevel"/> (folder suffix <c>-acc4</c> when not 0).</summary>
+    public static string Ensure(string preset, ModelPrecision precision, int int4AccuracyLevel)
     {
-        string folder = Path.Combine(Root, $"{preset}-{precision.ToString().ToLowerInvariant()}");
+        string suffix = int4AccuracyLevel == 0 ? "" : $"-acc{int4AccuracyLevel}";
+        string folder = Path.Combine(Root, $"{preset}-{precision.ToString().ToLowerInvariant()}{suffix}");
         if (File.Exists(Path.Combine(folder, "model.onnx")) && File.Exists(Path.Combine(folder, "genai_config.json")))
         {
             return folder;
@@ -28,7 +32,7 @@ internal static class BenchmarkModels
             RandomCheckpoint.WriteAsync(new RandomCheckpointOptions { Preset = preset, Seed = 1 }, checkpoint).GetAwaiter().GetResult();
         }
 
-        GlmModelBuilder.BuildAsync(checkpoint, folder, new ModelBuildOptions { Precision = precision }).GetAwaiter().GetResult();
+        GlmModelBuilder.BuildAsync(checkpoint, folder, new ModelBuildOptions { Precision = precision, Int4AccuracyLevel = int4AccuracyLevel }).GetAwaiter().GetResult();
         return folder;
     }
 }

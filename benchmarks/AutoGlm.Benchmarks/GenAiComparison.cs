@@ -79,9 +79,7 @@ internal static class GenAiComparison
         });
         string ablatedName = ablation is null ? "" : "AutoGlm with " + string.Join(", ", ablation.Select(e => $"`{e.Key}={e.Value}`"));
         bool concurrentRuns = Environment.GetEnvironmentVariable("AUTOGLM_BENCH_SINGLE_ONLY") is not "1";
-        using var config = new GenAi.Config(folder);
-        config.Overlay("{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + Threads.ToString(CultureInfo.InvariantCulture) + ",\"inter_op_num_threads\":1}}}}");
-        using var theirs = new GenAi.Model(config);
+        using GenAi.Model theirs = OpenGenAi(folder);
         long rssTheirs = ProcessMemory.Read().VmRssKiB;
 
         var single = new Dictionary<string, List<StreamStats>> { ["AutoGlm"] = [], ["ORT GenAI"] = [] };
@@ -215,7 +213,15 @@ internal static class GenAiComparison
         return entries;
     }
 
-    private static StreamStats StreamAutoGlm(GlmModel model, int[] prompt, int newTokens)
+    /// <summary>ORT GenAI's model for <paramref name="folder"/> with the same intra-op threads AutoGlm gets.</summary>
+    internal static GenAi.Model OpenGenAi(string folder)
+    {
+        using var config = new GenAi.Config(folder);
+        config.Overlay("{\"model\":{\"decoder\":{\"session_options\":{\"intra_op_num_threads\":" + Threads.ToString(CultureInfo.InvariantCulture) + ",\"inter_op_num_threads\":1}}}}");
+        return new GenAi.Model(config);
+    }
+
+    internal static StreamStats StreamAutoGlm(GlmModel model, int[] prompt, int newTokens)
     {
         var options = new GenerationOptions { Temperature = 0f, MaxNewTokens = newTokens, IgnoreEos = true };
         var stamps = new long[newTokens];
@@ -231,7 +237,7 @@ internal static class GenAiComparison
         return StreamStats.FromStreams(started, [stamps[..count]]);
     }
 
-    private static StreamStats StreamGenAi(GenAi.Model model, int[] prompt, int newTokens)
+    internal static StreamStats StreamGenAi(GenAi.Model model, int[] prompt, int newTokens)
     {
         long started = Stopwatch.GetTimestamp();
         long[] stamps = GenAiStream(model, prompt, newTokens);
@@ -317,7 +323,7 @@ internal static class GenAiComparison
         // Lets the previous contender's spinning intra-op threads go to sleep.
         Thread.Sleep(50);
 
-    private static double Median<T>(List<T> values, Func<T, double> selector)
+    internal static double Median<T>(List<T> values, Func<T, double> selector)
     {
         double[] sorted = [.. values.Select(selector).Order()];
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
@@ -341,10 +347,10 @@ internal static class GenAiComparison
     private static string OrtVersion() =>
         typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString(3) ?? "?";
 
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Timings of one run: one or more streams of token arrival timestamps, all started at <c>started</c>.</summary>
-    private sealed record StreamStats(
+    internal sealed record StreamStats(
         int Tokens,
         double DecodeTokensPerSecond,
         double AggregateTokensPerSecond,
