@@ -16,10 +16,8 @@ namespace AutoGlm.Extensions.Hosting;
 /// No request is lost by an unload, a promotion or a rollback: a model is disposed only after its last lease is released.
 /// Only a shutdown whose <see cref="AutoGlmOptions.DrainTimeout"/> runs out cancels requests still in flight.
 /// </remarks>
-public sealed class GlmModelHost : IAsyncDisposable, IDisposable
+public sealed partial class GlmModelHost : IAsyncDisposable, IDisposable
 {
-    private static readonly Lock s_nativeLibraryGate = new();
-    private static string? s_nativeLibraryPath;
 
     private readonly Lock _lock = new();
     private readonly AutoGlmOptions _options;
@@ -209,165 +207,6 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
 
             return _loadTask is { IsFaulted: false, IsCanceled: false } pending ? pending : StartLoadLocked();
         }
-    }
-
-    /// <summary>
-    /// Loads the model at <paramref name="modelPath"/> beside the current one (with the same options) and routes
-    /// <paramref name="trafficShare"/> of new requests to it, for a gradual rollout. Requests already running are not moved.
-    /// </summary>
-    /// <param name="modelPath">The new model version's folder.</param>
-    /// <param name="trafficShare">The share of new requests (0 to 1) the new model takes, e.g. 0.1.</param>
-    /// <param name="cancellationToken">Cancels the load.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="trafficShare"/> is not between 0 and 1.</exception>
-    /// <exception cref="InvalidOperationException">A candidate is already loaded or loading.</exception>
-    /// <exception cref="AutoGlmException">The host is stopping; or loading failed (<see cref="ModelLoadException"/> and the other load failures of <see cref="AcquireAsync"/>).</exception>
-    public async Task LoadCandidateAsync(string modelPath, double trafficShare, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        ThrowIfBadShare(trafficShare);
-        string fullPath = Path.GetFullPath(modelPath);
-        lock (_lock)
-        {
-            ThrowIfStoppingLocked();
-            _rollout.BeginLoad(fullPath);
-            _keepAlive?.Disarm();
-        }
-
-        ModelSlot slot;
-        try
-        {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-            slot = await Task.Run(() => LoadSlotAsync(fullPath, linked.Token), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch
-        {
-            lock (_lock)
-            {
-                _rollout.EndLoad(null, 0);
-                ArmKeepAliveLocked();
-            }
-
-            throw;
-        }
-
-        bool stopped;
-        string current;
-        lock (_lock)
-        {
-            stopped = _stopRequested;
-            _rollout.EndLoad(stopped ? null : slot, trafficShare);
-
-            current = _modelPath;
-        }
-
-        if (stopped)
-        {
-            await slot.DisposeAsync().ConfigureAwait(false);
-            throw StoppingException();
-        }
-
-        GlmModelHostLog.CandidateLoaded(_logger, fullPath, current, trafficShare);
-    }
-
-    /// <summary>Changes the share of new requests (0 to 1) routed to the candidate model.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="trafficShare"/> is not between 0 and 1.</exception>
-    /// <exception cref="InvalidOperationException">No candidate is loaded.</exception>
-    public void SetCandidateTrafficShare(double trafficShare)
-    {
-        ThrowIfBadShare(trafficShare);
-        string path;
-        lock (_lock)
-        {
-            path = _rollout.RequireCandidate().ModelPath;
-            _rollout.SetShare(trafficShare);
-        }
-
-        GlmModelHostLog.CandidateShareChanged(_logger, path, trafficShare);
-    }
-
-    /// <summary>
-    /// Makes the candidate the model that takes every new request, and retires the previous one: it finishes the requests it
-    /// is running and is disposed after the last of them. Completes when the previous model has been disposed.
-    /// </summary>
-    /// <param name="cancellationToken">Stops waiting for the previous model to drain (it still drains and is disposed afterwards).</param>
-    /// <exception cref="InvalidOperationException">No candidate is loaded.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before the previous model drained.</exception>
-    public async Task PromoteCandidateAsync(CancellationToken cancellationToken = default)
-    {
-        ModelSlot? retired;
-        bool disposeNow = false;
-        ModelSlot promoted;
-        int inFlight = 0;
-        lock (_lock)
-        {
-            promoted = _rollout.TakeCandidate();
-            retired = _primary;
-            _primary = promoted;
-            _modelPath = promoted.ModelPath;
-            _loadTask = null;
-            _loadGeneration++;
-            _state = _stopRequested ? _state : GlmModelHostState.Ready;
-            if (retired is not null)
-            {
-                inFlight = retired.InFlight;
-                disposeNow = RetireLocked(retired);
-            }
-
-            ArmKeepAliveLocked();
-        }
-
-        if (retired is null)
-        {
-            return;
-        }
-
-        GlmModelHostLog.Promoted(_logger, promoted.ModelPath, retired.ModelPath, inFlight);
-        if (disposeNow)
-        {
-            StartDisposal(retired);
-        }
-
-        await retired.Disposed.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Stops routing requests to the candidate model and retires it once the requests it is running finish.
-    /// Completes when it has been disposed.
-    /// </summary>
-    /// <param name="cancellationToken">Stops waiting for the candidate to drain (it still drains and is disposed afterwards).</param>
-    /// <exception cref="InvalidOperationException">No candidate is loaded.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before the candidate drained.</exception>
-    public async Task RollBackCandidateAsync(CancellationToken cancellationToken = default)
-    {
-        ModelSlot retired;
-        bool disposeNow;
-        int inFlight;
-        lock (_lock)
-        {
-            retired = _rollout.TakeCandidate();
-            inFlight = retired.InFlight;
-            disposeNow = RetireLocked(retired);
-            ArmKeepAliveLocked();
-        }
-
-        GlmModelHostLog.RolledBack(_logger, retired.ModelPath, inFlight);
-        if (disposeNow)
-        {
-            StartDisposal(retired);
-        }
-
-        await retired.Disposed.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Replaces the model with the one at <paramref name="modelPath"/> at once (load beside, then promote): requests already
-    /// running finish on the old model, new ones go to the new model. Completes when the old model has been disposed.
-    /// </summary>
-    /// <inheritdoc cref="LoadCandidateAsync" path="/exception"/>
-    public async Task SwapAsync(string modelPath, CancellationToken cancellationToken = default)
-    {
-        await LoadCandidateAsync(modelPath, 0, cancellationToken).ConfigureAwait(false);
-        await PromoteCandidateAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -638,7 +477,7 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
 
     private async Task<ModelSlot> LoadSlotAsync(string path, CancellationToken cancellationToken)
     {
-        ConfigureNativeLibrary(_options.NativeLibraryPath);
+        NativeLibrarySetup.Apply(_options.NativeLibraryPath);
         GlmModelHostLog.Loading(_logger, path, _modelOptions.ExecutionProvider.ToString());
         long started = _time.GetTimestamp();
         GlmModel model = await _loader.LoadAsync(path, _modelOptions, cancellationToken).ConfigureAwait(false);
@@ -746,31 +585,4 @@ public sealed class GlmModelHost : IAsyncDisposable, IDisposable
         $"{Describe()} is shutting down and accepts no new requests; send the request to another instance or retry after it restarts.");
 
     private string Describe() => Key is null ? "The AutoGlm model host" : $"The AutoGlm model host '{Key}'";
-
-    private static void ThrowIfBadShare(double trafficShare)
-    {
-        if (!(trafficShare >= 0 && trafficShare <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(trafficShare), trafficShare, $"The traffic share must be between 0 and 1 (e.g. 0.1 for 10%); got {trafficShare.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
-        }
-    }
-
-    private static void ConfigureNativeLibrary(string? path)
-    {
-        if (string.IsNullOrEmpty(path))
-        {
-            return;
-        }
-
-        lock (s_nativeLibraryGate)
-        {
-            if (string.Equals(s_nativeLibraryPath, path, StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            OnnxRuntimeInfo.SetNativeLibraryPath(path);
-            s_nativeLibraryPath = path;
-        }
-    }
 }
