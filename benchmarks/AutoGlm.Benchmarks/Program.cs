@@ -7,9 +7,11 @@ using BenchmarkDotNet.Running;
 //   --interleaved [OUT.md [decode]]    decode and concurrency comparisons with the contenders run in turns
 //   --jit-probe [OUT.md [int4|fp32]]  the methods the JIT compiles while a loaded model streams tokens
 //   --vs-genai [OUT.md [ROUNDS]]       AutoGlm vs ONNX Runtime GenAI 0.18: batch-1 decode, TTFT, ITL, 8 concurrent, memory
+//   --sampler-probe                    quick Sampler.Sample timings per sampling mode at 151 552 tokens (min/p25/median)
 //   --bandwidth [OUT.md [ROUNDS [PRESET,…]]]  int4 batch-1 decode vs the measured memory-bandwidth ceiling (small, glm-edge-1.5b)
 return args switch
 {
+    ["--sampler-probe"] => SamplerProbe.Run(),
     ["--load-probe", string folder, string map] => LoadMemoryProbe.Probe(folder, bool.Parse(map)),
     ["--load-memory", .. string[] rest] => LoadMemoryProbe.Report(rest.FirstOrDefault()),
     ["--runtime-memory", .. string[] rest] => RuntimeMemoryProbe.Report(rest.FirstOrDefault()),
