@@ -18,6 +18,7 @@ public sealed class IncrementalDecoder
     private readonly bool _skipSpecialTokens;
     private byte[] _pending = new byte[64];
     private int _pendingCount;
+    private bool _runStart = true;
     private char[] _text = new char[64];
 
     internal IncrementalDecoder(Tokenizer tokenizer, bool skipSpecialTokens)
@@ -37,10 +38,11 @@ public sealed class IncrementalDecoder
     {
         if (_skipSpecialTokens && _tokenizer.IsSpecial(id))
         {
+            _tokenizer.SkipStep(id, ref _runStart);
             return [];
         }
 
-        ReadOnlySpan<byte> bytes = _tokenizer.GetTokenBytes(id, 0);
+        ReadOnlySpan<byte> bytes = _tokenizer.DecodeStep(id, ref _runStart);
         EnsureCapacity(_pendingCount + bytes.Length);
         bytes.CopyTo(_pending.AsSpan(_pendingCount));
         _pendingCount += bytes.Length;
@@ -52,7 +54,11 @@ public sealed class IncrementalDecoder
     public ReadOnlySpan<char> Flush() => Convert(isFinalBlock: true);
 
     /// <summary>Forgets any held-back bytes so the decoder can start a new sequence.</summary>
-    public void Reset() => _pendingCount = 0;
+    public void Reset()
+    {
+        _pendingCount = 0;
+        _runStart = true;
+    }
 
     private ReadOnlySpan<char> Convert(bool isFinalBlock)
     {

@@ -2,36 +2,111 @@ using System.Text;
 
 namespace AutoGlm.Tokenization;
 
-/// <summary>The normalizer of a <c>tokenizer.json</c>: Unicode normalization forms and lowercasing, in order.</summary>
+/// <summary>
+/// The normalization of a tokenizer, in order: Unicode normalization forms, lowercasing, the SentencePiece-style
+/// <c>Prepend</c> / <c>Replace</c> steps of a <c>tokenizer.json</c>, its <c>Metaspace</c> pre-tokenizer's space
+/// replacement, and a SentencePiece model's own whitespace handling.
+/// </summary>
 /// <remarks>Immutable; safe to share between threads.</remarks>
 internal sealed class TextNormalizer
 {
-    private readonly NormalizationForm?[] _steps;
+    /// <summary>The character SentencePiece writes for a space.</summary>
+    public const char Metaspace = '\u2581';
 
-    /// <param name="steps">Each step: a normalization form, or null for lowercasing.</param>
-    public TextNormalizer(NormalizationForm?[] steps) => _steps = steps;
+    private readonly TextNormalizerStep[] _steps;
+
+    /// <param name="steps">The steps, applied in order.</param>
+    public TextNormalizer(TextNormalizerStep[] steps) => _steps = steps;
 
     /// <summary>Applies every step to <paramref name="text"/>.</summary>
-    public string Normalize(ReadOnlySpan<char> text)
+    /// <param name="text">One segment of the input (the text between two added tokens).</param>
+    /// <param name="atTextStart">Whether the segment starts the input (Metaspace's <c>prepend_scheme: first</c>).</param>
+    public string Normalize(ReadOnlySpan<char> text, bool atTextStart = true)
     {
         // string.Normalize rejects lone surrogates; every reference tokenizer treats them as U+FFFD.
         string result = ReplaceLoneSurrogates(text);
-        foreach (NormalizationForm? step in _steps)
+        foreach (TextNormalizerStep step in _steps)
         {
-            if (step is { } form)
+            result = step.Kind switch
             {
-                if (!result.IsNormalized(form))
-                {
-                    result = result.Normalize(form);
-                }
-            }
-            else
-            {
-                result = result.ToLowerInvariant();
-            }
+                TextNormalizerKind.Form => result.IsNormalized(step.Form) ? result : result.Normalize(step.Form),
+                TextNormalizerKind.Lowercase => result.ToLowerInvariant(),
+                TextNormalizerKind.Prepend => result.Length == 0 ? result : step.Text + result,
+                TextNormalizerKind.Replace => result.Replace(step.Text, step.Replacement, StringComparison.Ordinal),
+                TextNormalizerKind.Metaspace => ApplyMetaspace(result, step, atTextStart),
+                TextNormalizerKind.SentencePiece => ApplySentencePiece(result, step),
+                _ => throw new InvalidOperationException($"Unknown normalizer step {step.Kind}; this is a bug in AutoGlm."),
+            };
         }
 
         return result;
+    }
+
+    /// <summary>Hugging Face's Metaspace pre-tokenizer: spaces become ▁, and ▁ is prepended per its scheme.</summary>
+    private static string ApplyMetaspace(string text, TextNormalizerStep step, bool atTextStart)
+    {
+        string replaced = text.Replace(' ', Metaspace);
+        bool prepend = step.PrependScheme switch
+        {
+            MetaspacePrependScheme.Always => true,
+            MetaspacePrependScheme.First => atTextStart,
+            _ => false,
+        };
+        return prepend && !replaced.StartsWith(Metaspace) ? Metaspace + replaced : replaced;
+    }
+
+    /// <summary>
+    /// SentencePiece's normalizer with the identity rule: optionally drops leading, trailing and repeated spaces,
+    /// adds the dummy-prefix space, and writes spaces as ▁.
+    /// </summary>
+    private static string ApplySentencePiece(string text, TextNormalizerStep step)
+    {
+        ReadOnlySpan<char> input = text;
+        if (step.RemoveExtraWhitespaces)
+        {
+            input = input.TrimStart(' ');
+        }
+
+        if (input.IsEmpty)
+        {
+            return string.Empty;
+        }
+
+        char space = step.EscapeWhitespaces ? Metaspace : ' ';
+        var builder = new StringBuilder(input.Length + 1);
+        if (step.AddDummyPrefix)
+        {
+            builder.Append(space);
+        }
+
+        bool previousSpace = false;
+        foreach (char c in input)
+        {
+            if (c == ' ')
+            {
+                if (!(step.RemoveExtraWhitespaces && previousSpace))
+                {
+                    builder.Append(space);
+                }
+
+                previousSpace = true;
+            }
+            else
+            {
+                builder.Append(c);
+                previousSpace = false;
+            }
+        }
+
+        if (step.RemoveExtraWhitespaces)
+        {
+            while (builder.Length > 0 && builder[^1] == space)
+            {
+                builder.Length--;
+            }
+        }
+
+        return builder.ToString();
     }
 
     private static string ReplaceLoneSurrogates(ReadOnlySpan<char> text)
@@ -52,3 +127,33 @@ internal sealed class TextNormalizer
         return new string(copy);
     }
 }
+
+/// <summary>What a <see cref="TextNormalizerStep"/> does.</summary>
+internal enum TextNormalizerKind
+{
+    Form,
+    Lowercase,
+    Prepend,
+    Replace,
+    Metaspace,
+    SentencePiece,
+}
+
+/// <summary>When the Metaspace pre-tokenizer prepends ▁.</summary>
+internal enum MetaspacePrependScheme
+{
+    Always,
+    First,
+    Never,
+}
+
+/// <summary>One normalization step.</summary>
+internal readonly record struct TextNormalizerStep(
+    TextNormalizerKind Kind,
+    NormalizationForm Form = NormalizationForm.FormC,
+    string Text = "",
+    string Replacement = "",
+    MetaspacePrependScheme PrependScheme = MetaspacePrependScheme.Always,
+    bool AddDummyPrefix = true,
+    bool RemoveExtraWhitespaces = true,
+    bool EscapeWhitespaces = true);

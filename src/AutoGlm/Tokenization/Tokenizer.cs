@@ -3,9 +3,10 @@ using System.Text;
 namespace AutoGlm.Tokenization;
 
 /// <summary>
-/// A byte-level BPE tokenizer read from a model folder: a Hugging Face <c>tokenizer.json</c> (GLM-4-hf,
-/// GLM-Edge, GLM-4-0414, Llama-3, Qwen) or GLM-4's tiktoken <c>tokenizer.model</c> with its
-/// <c>tokenizer_config.json</c>. It gives the same ids as the model's own tokenizer.
+/// A BPE tokenizer read from a model folder: a Hugging Face <c>tokenizer.json</c> in byte-level form (GLM-4-hf,
+/// GLM-Edge, GLM-4-0414, Llama-3, Qwen) or in SentencePiece form (Metaspace / <c>byte_fallback</c>: Llama-2,
+/// Gemma), GLM-4's tiktoken <c>tokenizer.model</c>, or ChatGLM3's SentencePiece <c>tokenizer.model</c> (BPE with
+/// byte fallback), each with its <c>tokenizer_config.json</c>. It gives the same ids as the model's own tokenizer.
 /// </summary>
 /// <remarks>
 /// Thread-safe: every member may be called concurrently. Pre-tokens seen before are served from a bounded
@@ -16,7 +17,7 @@ public sealed class Tokenizer : ITokenizer
     /// <summary>The file name of a Hugging Face tokenizer.</summary>
     public const string TokenizerJsonFileName = "tokenizer.json";
 
-    /// <summary>The file name of a tiktoken rank file.</summary>
+    /// <summary>The file name of a tiktoken rank file or a SentencePiece model.</summary>
     public const string TiktokenFileName = "tokenizer.model";
 
     /// <summary>The file name of the tokenizer configuration (special tokens, chat template).</summary>
@@ -41,6 +42,8 @@ public sealed class Tokenizer : ITokenizer
     private readonly string?[] _tokens;
     private readonly byte[]?[] _tokenBytes;
     private readonly bool[] _isSpecial;
+    private readonly bool[] _isAdded;
+    private readonly SentencePieceDecoding? _sentencePiece;
 
     internal Tokenizer(
         string source,
@@ -50,9 +53,11 @@ public sealed class Tokenizer : ITokenizer
         TextNormalizer? normalizer,
         TextSplitter[] splitters,
         bool addPrefixSpace,
-        bool addedTokensAreByteLevel)
+        bool addedTokensAreByteLevel,
+        SentencePieceDecoding? sentencePiece = null)
     {
         Source = source;
+        _sentencePiece = sentencePiece;
         _model = model;
         _modelVocabulary = modelVocabulary;
         _normalizer = normalizer;
@@ -64,10 +69,13 @@ public sealed class Tokenizer : ITokenizer
         _tokens = new string?[size];
         _tokenBytes = new byte[]?[size];
         _isSpecial = new bool[size];
+        _isAdded = new bool[size];
         foreach ((string token, int id) in modelVocabulary)
         {
             _tokens[id] = token;
-            _tokenBytes[id] = ByteLevelAlphabet.TryToBytes(token, out byte[] bytes) ? bytes : Encoding.UTF8.GetBytes(token);
+            _tokenBytes[id] = sentencePiece is not null ? sentencePiece.TokenBytes(token, id)
+                : ByteLevelAlphabet.TryToBytes(token, out byte[] bytes) ? bytes : Encoding.UTF8.GetBytes(token);
+            _isSpecial[id] = sentencePiece?.SpecialIds.Contains(id) == true;
         }
 
         _addedByContent = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -75,12 +83,13 @@ public sealed class Tokenizer : ITokenizer
         {
             _tokens[token.Id] = token.Content;
             _isSpecial[token.Id] = token.IsSpecial;
+            _isAdded[token.Id] = true;
             _addedByContent[token.Content] = token.Id;
 
             // The Hugging Face ByteLevel decoder maps an added token's characters through the byte alphabet when
             // it can (ASCII punctuation and letters stand for themselves) and uses its UTF-8 otherwise.
-            _tokenBytes[token.Id] = addedTokensAreByteLevel && ByteLevelAlphabet.TryToBytes(token.Content, out byte[] bytes)
-                ? bytes
+            _tokenBytes[token.Id] = sentencePiece is not null ? SentencePieceDecoding.AddedTokenBytes(token.Content)
+                : addedTokensAreByteLevel && ByteLevelAlphabet.TryToBytes(token.Content, out byte[] bytes) ? bytes
                 : Encoding.UTF8.GetBytes(token.Content);
         }
 
@@ -155,6 +164,9 @@ public sealed class Tokenizer : ITokenizer
 
     /// <inheritdoc/>
     public int VocabularySize => _tokens.Length;
+
+    /// <summary>Whether this is ChatGLM3's SentencePiece tokenizer with its special tokens (<c>[gMASK]</c>, <c>sop</c>, <c>&lt;|user|&gt;</c> …) after the SentencePiece vocabulary.</summary>
+    internal bool IsChatGlm3 => _sentencePiece?.ChatGlm3 == true;
 
     /// <summary>The number of added (special or plain) tokens.</summary>
     public int AddedTokenCount { get; }
@@ -289,13 +301,18 @@ public sealed class Tokenizer : ITokenizer
         try
         {
             int offset = 0;
+            bool runStart = true;
             foreach (int id in ids)
             {
                 if (!(skipSpecialTokens && IsSpecial(id)))
                 {
-                    ReadOnlySpan<byte> token = _tokenBytes[id];
+                    ReadOnlySpan<byte> token = DecodeStep(id, ref runStart);
                     token.CopyTo(bytes.AsSpan(offset));
                     offset += token.Length;
+                }
+                else
+                {
+                    SkipStep(id, ref runStart);
                 }
             }
 
@@ -340,21 +357,64 @@ public sealed class Tokenizer : ITokenizer
         return bytes;
     }
 
+    /// <summary>
+    /// The bytes one id contributes to decoded text, after the SentencePiece-style decoder's removal of the space
+    /// that encoding prepended: once at the start (Hugging Face's <c>Strip</c> / <c>Metaspace</c> decoders), and for
+    /// ChatGLM3 also after each of its special tokens (it decodes the runs between them one by one).
+    /// </summary>
+    internal ReadOnlySpan<byte> DecodeStep(int id, ref bool runStart)
+    {
+        ReadOnlySpan<byte> bytes = GetTokenBytes(id, 0);
+        if (_sentencePiece is not { } decoding)
+        {
+            return bytes;
+        }
+
+        if (_isAdded[id])
+        {
+            if (decoding.StripAfterAddedTokens)
+            {
+                runStart = true;
+                return bytes;
+            }
+        }
+
+        if (runStart && bytes.Length > 0)
+        {
+            runStart = false;
+            if (decoding.StripLeadingSpace && bytes[0] == (byte)' ')
+            {
+                return bytes[1..];
+            }
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Accounts for a special token left out of decoded text.</summary>
+    internal void SkipStep(int id, ref bool runStart)
+    {
+        if (_sentencePiece is { StripAfterAddedTokens: true } && _isAdded[id])
+        {
+            runStart = true;
+        }
+    }
+
     private void EncodeCore(ReadOnlySpan<char> text, bool parseSpecialTokens, ref PooledIdList output)
     {
         AddedTokenMatcher matcher = parseSpecialTokens ? _rawMatcher : _rawMatcherWithoutSpecial;
         int position = 0;
         while (!matcher.IsEmpty && matcher.TryFindNext(text, position, out int start, out int end, out AddedToken? token))
         {
-            EncodeSegment(text[position..start], parseSpecialTokens, ref output);
+            EncodeSegment(text[position..start], position == 0, parseSpecialTokens, ref output);
             output.Add(token!.Id);
             position = end;
         }
 
-        EncodeSegment(text[position..], parseSpecialTokens, ref output);
+        EncodeSegment(text[position..], position == 0, parseSpecialTokens, ref output);
     }
 
-    private void EncodeSegment(ReadOnlySpan<char> segment, bool parseSpecialTokens, ref PooledIdList output)
+    private void EncodeSegment(ReadOnlySpan<char> segment, bool atTextStart, bool parseSpecialTokens, ref PooledIdList output)
     {
         if (segment.IsEmpty)
         {
@@ -367,7 +427,7 @@ public sealed class Tokenizer : ITokenizer
             return;
         }
 
-        string normalized = _normalizer.Normalize(segment);
+        string normalized = _normalizer.Normalize(segment, atTextStart);
         AddedTokenMatcher matcher = parseSpecialTokens ? _normalizedMatcher : _normalizedMatcherWithoutSpecial;
         int position = 0;
         while (!matcher.IsEmpty && matcher.TryFindNext(normalized, position, out int start, out int end, out AddedToken? token))
