@@ -173,8 +173,9 @@ public sealed class Tokenizer : ITokenizer
 
     /// <summary>
     /// Reads the tokenizer of a model folder, or a tokenizer file. In a folder, <c>tokenizer.json</c> is
-    /// preferred; otherwise <c>tokenizer.model</c> (tiktoken ranks) is read with the special tokens listed in
-    /// <c>tokenizer_config.json</c> (GLM-4's defaults when that file has none).
+    /// preferred; otherwise <c>tokenizer.model</c> is read: tiktoken ranks with the special tokens listed in
+    /// <c>tokenizer_config.json</c> (GLM-4's defaults when that file has none), or a SentencePiece BPE model
+    /// followed by ChatGLM3's special tokens.
     /// </summary>
     /// <param name="modelFolderOrFile">A model folder, a <c>tokenizer.json</c>, or a <c>tokenizer.model</c>.</param>
     /// <returns>The tokenizer.</returns>
@@ -201,8 +202,23 @@ public sealed class Tokenizer : ITokenizer
             return TokenizerJsonReader.Load(file);
         }
 
+        byte[] content;
+        try
+        {
+            content = File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TokenizerException($"Cannot read the tokenizer file '{file}': {e.Message}", e);
+        }
+
+        if (SentencePieceModelReader.LooksLikeModelProto(content))
+        {
+            return SentencePieceModelReader.Parse(content, file);
+        }
+
         string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".", ConfigFileName);
-        return TiktokenReader.Load(file, File.Exists(config) ? TokenizerConfigFile.Load(config) : null);
+        return TiktokenReader.Parse(content, file, File.Exists(config) ? TokenizerConfigFile.Load(config) : null);
     }
 
     /// <inheritdoc/>
