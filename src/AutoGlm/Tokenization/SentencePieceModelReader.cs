@@ -173,6 +173,7 @@ internal static class SentencePieceModelReader
         var decoding = new SentencePieceDecoding(
             ByteFallback: trainer.ByteFallback,
             StripLeadingSpace: normalizer.AddDummyPrefix,
+            StripAllLeadingSpaces: normalizer.RemoveExtraWhitespaces,
             StripAfterAddedTokens: true,
             SpecialIds: special,
             EmptyIds: control,

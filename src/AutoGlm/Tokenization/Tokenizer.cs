@@ -397,6 +397,14 @@ public sealed class Tokenizer : ITokenizer
 
         if (runStart && bytes.Length > 0)
         {
+            if (decoding.StripAllLeadingSpaces)
+            {
+                // SentencePiece drops all leading white space when its model removes extra white space.
+                bytes = bytes.TrimStart((byte)' ');
+                runStart = bytes.IsEmpty;
+                return bytes;
+            }
+
             runStart = false;
             if (decoding.StripLeadingSpace && bytes[0] == (byte)' ')
             {

@@ -170,6 +170,7 @@ internal static class TokenizerJsonReader
         var decoding = new SentencePieceDecoding(
             ByteFallback: decoder.ByteFallback,
             StripLeadingSpace: decoder.StripLeadingSpace,
+            StripAllLeadingSpaces: false,
             StripAfterAddedTokens: false,
             SpecialIds: new HashSet<int>(),
             EmptyIds: new HashSet<int>(),

@@ -1,0 +1,139 @@
+using System.Text.Json.Nodes;
+using AutoGlm.Chat;
+using AutoGlm.ModelBuilder.Checkpoints;
+using AutoGlm.ModelBuilder.Random;
+using AutoGlm.Tests.Tokenization;
+using AutoGlm.Tokenization;
+
+namespace AutoGlm.ModelBuilder.Tests;
+
+/// <summary>
+/// The SentencePiece tokenizer.model a random ChatGLM checkpoint gets, against SentencePiece itself (WebAssembly,
+/// @sctg/sentencepiece-js), and ChatGLM3's id-built chat prompt on it.
+/// </summary>
+public sealed class ChatGlm3TokenizerTests
+{
+    private const int Vocab = 1024;
+
+    private static readonly Lazy<string> s_checkpoint = new(() =>
+    {
+        string dir = TestModels.NewPath("chatglm3-tokenizer");
+        RandomCheckpoint.Write(new RandomCheckpointOptions { Preset = "tiny", Architecture = GlmArchitecture.ChatGlm, VocabSize = Vocab }, dir, CancellationToken.None);
+        return dir;
+    });
+
+    private static IReadOnlyList<string> Corpus { get; } = [.. SentencePieceCorpus.Texts.Where(t => !t.Any(char.IsSurrogate) || t.Where(char.IsSurrogate).Count() % 2 == 0)];
+
+    [Fact]
+    public void RandomChatGlm_WritesTokenizerModelWithChatGlm3SpecialTokensAfterIt()
+    {
+        string dir = s_checkpoint.Value;
+        Assert.True(File.Exists(Path.Combine(dir, "tokenizer.model")));
+        Assert.False(File.Exists(Path.Combine(dir, "tokenizer.json")));
+
+        Tokenizer tokenizer = Tokenizer.Load(dir);
+
+        Assert.True(tokenizer.IsChatGlm3);
+        Assert.Equal(Vocab, tokenizer.VocabularySize);
+        Assert.Equal(
+            Enumerable.Range(Vocab - 9, 9),
+            SentencePieceModelTrainer.SpecialTokens.Select(t => tokenizer.TokenToId(t)!.Value));
+        Assert.Equal([2, Vocab - 3, Vocab - 1], GlmConfigReader.Read(Path.Combine(dir, "config.json")).EosTokenIds);
+        Assert.Equal(3, tokenizer.TokenToId("<0x00>"));
+        Assert.True(tokenizer.IsSpecial(2));
+        Assert.Equal("</s>", tokenizer.IdToToken(2));
+    }
+
+    [NodeFact]
+    public void Encode_RandomChatGlmModel_MatchesSentencePiece()
+    {
+        string model = Path.Combine(s_checkpoint.Value, "tokenizer.model");
+
+        List<string> failures = Compare(model, Corpus);
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {Corpus.Count} differ:\n{string.Join('\n', failures.Take(5))}");
+    }
+
+    [NodeFact]
+    public void Encode_ModelThatRemovesExtraWhitespace_MatchesSentencePiece()
+    {
+        string dir = TestModels.NewPath("sp-remove-extra");
+        Directory.CreateDirectory(dir);
+        string model = Path.Combine(dir, "tokenizer.model");
+        var pieces = SentencePieceModelTrainer.Train(BuiltInCorpus.Text, 700, removeExtraWhitespaces: true, CancellationToken.None);
+        SentencePieceModelTrainer.WriteModel(model, pieces, removeExtraWhitespaces: true);
+
+        List<string> failures = Compare(model, Corpus);
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {Corpus.Count} differ:\n{string.Join('\n', failures.Take(5))}");
+    }
+
+    [NodeFact]
+    public void ChatGlm3Prompt_RandomChatGlmModel_IsBuildChatInputOfTheReferenceIds()
+    {
+        string model = Path.Combine(s_checkpoint.Value, "tokenizer.model");
+        Tokenizer tokenizer = Tokenizer.Load(s_checkpoint.Value);
+        string[] pieces = ["\n", "You are a helpful assistant.", "\n", "Hello 世界 😀, how are you?", "\n", "Fine.", "\n", "  indented\ncode"];
+        JsonArray reference = Reference(model, pieces);
+        int Special(string token) => Vocab - 9 + SentencePieceModelTrainer.SpecialTokens.ToList().IndexOf(token);
+        int[] Ids(int i) => [.. reference[i]!["ids"]!.AsArray().Select(n => (int)n!)];
+        int[] expected =
+        [
+            Special("[gMASK]"), Special("sop"),
+            Special("<|system|>"), .. Ids(0), .. Ids(1),
+            Special("<|user|>"), .. Ids(2), .. Ids(3),
+            Special("<|assistant|>"), .. Ids(4), .. Ids(5),
+            Special("<|user|>"), .. Ids(6), .. Ids(7),
+            Special("<|assistant|>"),
+        ];
+
+        (int[] ids, string text) = ChatGlm3Prompt.Build(tokenizer, [
+            new ChatTemplateMessage("system", pieces[1]),
+            new ChatTemplateMessage("user", pieces[3]),
+            new ChatTemplateMessage("assistant", pieces[5]),
+            new ChatTemplateMessage("user", pieces[7]),
+        ], tools: null);
+
+        Assert.Equal(expected, ids);
+        Assert.Equal("[gMASK]sop<|system|>\nYou are a helpful assistant.<|user|>\nHello 世界 😀, how are you?<|assistant|>\nFine.<|user|>\n  indented\ncode<|assistant|>", text);
+
+        // ChatGLM3 decodes the runs between special tokens one by one, each losing its first dummy-prefix space.
+        Assert.Equal(text.Replace("|>\n", "|>\n ", StringComparison.Ordinal).Replace("|>\n  indented", "|>\n   indented", StringComparison.Ordinal), tokenizer.Decode(ids));
+    }
+
+    private static JsonArray Reference(string model, IReadOnlyList<string> texts) =>
+        NodeReference.Run(new JsonObject
+        {
+            ["sentencepiece"] = new JsonArray(new JsonObject
+            {
+                ["model"] = model,
+                ["texts"] = new JsonArray([.. texts.Select(t => (JsonNode)t)]),
+            }),
+        })["sentencepiece"]![0]!.AsArray();
+
+    private static List<string> Compare(string modelPath, IReadOnlyList<string> texts)
+    {
+        Tokenizer tokenizer = Tokenizer.Load(modelPath);
+        JsonArray reference = Reference(modelPath, texts);
+        Assert.Equal(texts.Count, reference.Count);
+        var failures = new List<string>();
+        bool byteFallback = false;
+        for (int i = 0; i < texts.Count; i++)
+        {
+            int[] expected = [.. reference[i]!["ids"]!.AsArray().Select(n => (int)n!)];
+            int[] actual = [.. tokenizer.Encode(texts[i], parseSpecialTokens: false)];
+            byteFallback |= actual.Any(id => id is >= 3 and < 259);
+            if (!expected.SequenceEqual(actual))
+            {
+                failures.Add($"text #{i} {System.Text.Json.JsonSerializer.Serialize(texts[i])}\nexpected {string.Join(',', expected)}\nactual   {string.Join(',', actual)}");
+            }
+            else if ((string)reference[i]!["decoded"]! != tokenizer.Decode(actual))
+            {
+                failures.Add($"text #{i} {System.Text.Json.JsonSerializer.Serialize(texts[i])} decodes to {System.Text.Json.JsonSerializer.Serialize(tokenizer.Decode(actual))}, reference {System.Text.Json.JsonSerializer.Serialize((string)reference[i]!["decoded"]!)}");
+            }
+        }
+
+        Assert.True(byteFallback, "the corpus never reached the byte pieces");
+        return failures;
+    }
+}
