@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace AutoGlm.Tokenization;
@@ -73,44 +74,61 @@ internal sealed class TextNormalizer
         }
 
         char space = step.EscapeWhitespaces ? Metaspace : ' ';
-        var builder = new StringBuilder(input.Length + 1);
-        if (step.AddDummyPrefix)
+        char[]? rented = null;
+        Span<char> buffer = input.Length < 256 ? stackalloc char[256] : (rented = ArrayPool<char>.Shared.Rent(input.Length + 1));
+        try
         {
-            builder.Append(space);
-        }
-
-        bool previousSpace = false;
-        foreach (char c in input)
-        {
-            if (c == ' ')
+            int length = 0;
+            if (step.AddDummyPrefix)
             {
-                if (!(step.RemoveExtraWhitespaces && previousSpace))
+                buffer[length++] = space;
+            }
+
+            bool previousSpace = false;
+            foreach (char c in input)
+            {
+                if (c == ' ')
                 {
-                    builder.Append(space);
+                    if (!(step.RemoveExtraWhitespaces && previousSpace))
+                    {
+                        buffer[length++] = space;
+                    }
+
+                    previousSpace = true;
                 }
-
-                previousSpace = true;
+                else
+                {
+                    buffer[length++] = c;
+                    previousSpace = false;
+                }
             }
-            else
+
+            if (step.RemoveExtraWhitespaces)
             {
-                builder.Append(c);
-                previousSpace = false;
+                while (length > 0 && buffer[length - 1] == space)
+                {
+                    length--;
+                }
             }
-        }
 
-        if (step.RemoveExtraWhitespaces)
+            return new string(buffer[..length]);
+        }
+        finally
         {
-            while (builder.Length > 0 && builder[^1] == space)
+            if (rented is not null)
             {
-                builder.Length--;
+                ArrayPool<char>.Shared.Return(rented);
             }
         }
-
-        return builder.ToString();
     }
 
     private static string ReplaceLoneSurrogates(ReadOnlySpan<char> text)
     {
+        if (!text.ContainsAnyInRange('\uD800', '\uDFFF'))
+        {
+            return text.ToString();
+        }
+
         char[] copy = text.ToArray();
         for (int i = 0; i < copy.Length; i++)
         {
