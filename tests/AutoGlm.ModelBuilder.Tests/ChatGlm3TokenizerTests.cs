@@ -101,6 +101,42 @@ public sealed class ChatGlm3TokenizerTests
         Assert.Equal(text.Replace("|>\n", "|>\n ", StringComparison.Ordinal).Replace("|>\n  indented", "|>\n   indented", StringComparison.Ordinal), tokenizer.Decode(ids));
     }
 
+    [Fact]
+    public void ChatGlm3Prompt_WithToolsAndToolResult_ListsToolsInTheSystemMessageAsChatGlm3Does()
+    {
+        Tokenizer tokenizer = Tokenizer.Load(s_checkpoint.Value);
+        using var schema = System.Text.Json.JsonDocument.Parse("{\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}");
+        ChatTemplateTool[] tools = [new ChatTemplateTool("get_weather", "Weather of a city", schema.RootElement)];
+
+        (int[] ids, string text) = ChatGlm3Prompt.Build(tokenizer, [
+            new ChatTemplateMessage("user", "Weather in Paris?"),
+            new ChatTemplateMessage("tool", "{\"temperature\": 21}"),
+        ], tools);
+
+        string toolJson = "[\n    {\n        \"name\": \"get_weather\",\n        \"description\": \"Weather of a city\",\n        \"parameters\": {\n            \"type\": \"object\",\n            \"properties\": {\n                \"city\": {\n                    \"type\": \"string\"\n                }\n            }\n        }\n    }\n]";
+        string system = ChatGlm3Prompt.DefaultToolSystemText + "\n" + toolJson;
+        int[] expected =
+        [
+            tokenizer.TokenToId("[gMASK]")!.Value, tokenizer.TokenToId("sop")!.Value,
+            tokenizer.TokenToId("<|system|>")!.Value, .. tokenizer.Encode("\n", false), .. tokenizer.Encode(system, false),
+            tokenizer.TokenToId("<|user|>")!.Value, .. tokenizer.Encode("\n", false), .. tokenizer.Encode("Weather in Paris?", false),
+            tokenizer.TokenToId("<|observation|>")!.Value, .. tokenizer.Encode("\n", false), .. tokenizer.Encode("{\"temperature\": 21}", false),
+            tokenizer.TokenToId("<|assistant|>")!.Value,
+        ];
+        Assert.Equal(expected, ids);
+        Assert.Equal($"[gMASK]sop<|system|>\n{system}<|user|>\nWeather in Paris?<|observation|>\n{{\"temperature\": 21}}<|assistant|>", text);
+    }
+
+    [Fact]
+    public void ChatGlm3Prompt_UnknownRole_NamesTheRoles()
+    {
+        Tokenizer tokenizer = Tokenizer.Load(s_checkpoint.Value);
+
+        var e = Assert.Throws<TokenizerException>(() => ChatGlm3Prompt.Build(tokenizer, [new ChatTemplateMessage("developer", "x")], tools: null));
+
+        Assert.Equal("ChatGLM3's prompt has no role 'developer'; use system, user, assistant, observation or tool.", e.Message);
+    }
+
     private static JsonArray Reference(string model, IReadOnlyList<string> texts) =>
         NodeReference.Run(new JsonObject
         {
