@@ -380,7 +380,8 @@ public sealed class AutoGlmChatClient : IChatClient
     private static bool IsEmptySchema(JsonElement schema) =>
         schema.ValueKind == JsonValueKind.Undefined || (schema.ValueKind == JsonValueKind.Object && !schema.EnumerateObject().Any());
 
-    private string TokenText(int id) => _model.Tokenizer.Decode([id]);
+    // The token's own text: a SentencePiece token "▁Hello" is " Hello" here, though it starts the reply as "Hello".
+    private string TokenText(int id) => System.Text.Encoding.UTF8.GetString(_model.Tokenizer.GetTokenBytes(id, 0));
 
     /// <summary>A number from <c>ChatOptions.AdditionalProperties</c>; a value that is not one is refused, never ignored.</summary>
     private static float AdditionalNumber(ChatOptions options, string key, float fallback)
