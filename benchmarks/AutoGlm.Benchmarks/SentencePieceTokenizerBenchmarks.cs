@@ -48,6 +48,15 @@ public partial class SentencePieceTokenizerBenchmarks
 
         _ids = [.. _lines.SelectMany(l => _autoGlm.Encode(l, parseSpecialTokens: false))];
         Console.WriteLine($"// {_lines.Length} lines, {_ids.Length} tokens; Microsoft.ML.Tokenizers encodes {differ} lines differently from AutoGlm{(example is null ? string.Empty : ", e.g. " + example)}");
+
+        // Texts from the parity corpus on which AutoGlm matches SentencePiece itself (SentencePieceModelParityTests).
+        string[] edges = [new string('a', 300), new string(' ', 100) + "x", "!!!???... ---- ==== **** ////"];
+        foreach (string edge in edges)
+        {
+            IReadOnlyList<int> ours = _autoGlm.Encode(edge, parseSpecialTokens: false);
+            IReadOnlyList<int> theirs = _microsoft.EncodeToIds(edge);
+            Console.WriteLine($"// {System.Text.Json.JsonSerializer.Serialize(edge[..Math.Min(edge.Length, 30)])}…: {(ours.SequenceEqual(theirs) ? "same ids" : $"AutoGlm {string.Join(',', ours.Take(6))}… / Microsoft.ML.Tokenizers {string.Join(',', theirs.Take(6))}…")}");
+        }
     }
 
     [Benchmark(Baseline = true)]
