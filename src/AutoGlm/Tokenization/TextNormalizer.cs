@@ -145,33 +145,3 @@ internal sealed class TextNormalizer
         return new string(copy);
     }
 }
-
-/// <summary>What a <see cref="TextNormalizerStep"/> does.</summary>
-internal enum TextNormalizerKind
-{
-    Form,
-    Lowercase,
-    Prepend,
-    Replace,
-    Metaspace,
-    SentencePiece,
-}
-
-/// <summary>When the Metaspace pre-tokenizer prepends ▁.</summary>
-internal enum MetaspacePrependScheme
-{
-    Always,
-    First,
-    Never,
-}
-
-/// <summary>One normalization step.</summary>
-internal readonly record struct TextNormalizerStep(
-    TextNormalizerKind Kind,
-    NormalizationForm Form = NormalizationForm.FormC,
-    string Text = "",
-    string Replacement = "",
-    MetaspacePrependScheme PrependScheme = MetaspacePrependScheme.Always,
-    bool AddDummyPrefix = true,
-    bool RemoveExtraWhitespaces = true,
-    bool EscapeWhitespaces = true);
