@@ -10,6 +10,7 @@ namespace AutoGlm.Tokenization;
 /// <param name="ByteFallback">Whether <c>&lt;0xNN&gt;</c> tokens stand for single bytes.</param>
 /// <param name="StripLeadingSpace">Whether one leading space of the decoded text is removed (Hugging Face <c>Strip</c> / <c>Metaspace</c> decoder, SentencePiece's dummy prefix).</param>
 /// <param name="StripAllLeadingSpaces">Whether every leading space is removed instead of one (a SentencePiece model that removes extra whitespace).</param>
+/// <param name="PerCharacterByteRepair">Whether byte tokens decode as SentencePiece decodes them (true for a tokenizer.model): a run that is not valid UTF-8 keeps its valid characters and makes each other byte U+FFFD, and a leading <c>&lt;0x20&gt;</c> keeps its space. False: as @huggingface/tokenizers does (one U+FFFD per invalid sequence).</param>
 /// <param name="StripAfterAddedTokens">Whether that removal starts again after each added token (ChatGLM3 decodes the runs between its special tokens separately).</param>
 /// <param name="SpecialIds">Model-vocabulary ids that are special (SentencePiece control and unknown pieces).</param>
 /// <param name="EmptyIds">Ids that decode to nothing (SentencePiece control pieces).</param>
@@ -21,6 +22,7 @@ internal sealed record SentencePieceDecoding(
     bool ByteFallback,
     bool StripLeadingSpace,
     bool StripAllLeadingSpaces,
+    bool PerCharacterByteRepair,
     bool StripAfterAddedTokens,
     IReadOnlySet<int> SpecialIds,
     IReadOnlySet<int> EmptyIds,

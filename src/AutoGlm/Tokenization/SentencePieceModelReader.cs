@@ -174,6 +174,7 @@ internal static class SentencePieceModelReader
             ByteFallback: trainer.ByteFallback,
             StripLeadingSpace: normalizer.AddDummyPrefix,
             StripAllLeadingSpaces: normalizer.RemoveExtraWhitespaces,
+            PerCharacterByteRepair: true,
             StripAfterAddedTokens: true,
             SpecialIds: special,
             EmptyIds: control,

@@ -43,6 +43,7 @@ public sealed class Tokenizer : ITokenizer
     private readonly byte[]?[] _tokenBytes;
     private readonly bool[] _isSpecial;
     private readonly bool[] _isAdded;
+    private readonly bool[]? _isByteToken;
     private readonly SentencePieceDecoding? _sentencePiece;
 
     internal Tokenizer(
@@ -76,6 +77,10 @@ public sealed class Tokenizer : ITokenizer
             _tokenBytes[id] = sentencePiece is not null ? sentencePiece.TokenBytes(token, id)
                 : ByteLevelAlphabet.TryToBytes(token, out byte[] bytes) ? bytes : Encoding.UTF8.GetBytes(token);
             _isSpecial[id] = sentencePiece?.SpecialIds.Contains(id) == true;
+            if (sentencePiece is { ByteFallback: true, PerCharacterByteRepair: true } && SentencePieceDecoding.TryParseByteToken(token, out _))
+            {
+                (_isByteToken ??= new bool[size])[id] = true;
+            }
         }
 
         _addedByContent = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -313,15 +318,29 @@ public sealed class Tokenizer : ITokenizer
             }
         }
 
-        byte[] bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(byteCount, 1));
+        // A run of byte tokens that is not valid UTF-8 may become three bytes (U+FFFD) per byte.
+        int capacity = _isByteToken is null ? byteCount : byteCount * 3;
+        byte[] bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 1));
         try
         {
             int offset = 0;
+            int byteRun = -1;
             bool runStart = true;
             foreach (int id in ids)
             {
                 if (!(skipSpecialTokens && IsSpecial(id)))
                 {
+                    bool isByte = IsByteFallbackToken(id);
+                    if (!isByte && byteRun >= 0)
+                    {
+                        offset = RepairByteRun(bytes, byteRun, offset);
+                        byteRun = -1;
+                    }
+                    else if (isByte && byteRun < 0)
+                    {
+                        byteRun = offset;
+                    }
+
                     ReadOnlySpan<byte> token = DecodeStep(id, ref runStart);
                     token.CopyTo(bytes.AsSpan(offset));
                     offset += token.Length;
@@ -332,12 +351,67 @@ public sealed class Tokenizer : ITokenizer
                 }
             }
 
+            if (byteRun >= 0)
+            {
+                offset = RepairByteRun(bytes, byteRun, offset);
+            }
+
             // Invalid or truncated UTF-8 becomes U+FFFD per maximal invalid subsequence, as Rust's from_utf8_lossy does.
             return Encoding.UTF8.GetString(bytes, 0, offset);
         }
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    /// <summary>Whether <paramref name="id"/> is a <c>&lt;0xNN&gt;</c> byte-fallback token.</summary>
+    internal bool IsByteFallbackToken(int id) => _isByteToken is { } table && (uint)id < (uint)table.Length && table[id];
+
+    /// <summary>
+    /// Rewrites the bytes of a run of byte-fallback tokens of a SentencePiece model, <c>buffer[start..end]</c>, as
+    /// SentencePiece decodes them when they are not valid UTF-8: it keeps the valid characters and makes each other
+    /// byte U+FFFD (elsewhere an invalid sequence is one U+FFFD, as @huggingface/tokenizers' ByteFallback decodes a run).
+    /// The buffer must have room for three bytes per byte.
+    /// </summary>
+    /// <returns>The new end of the run.</returns>
+    internal static int RepairByteRun(byte[] buffer, int start, int end)
+    {
+        ReadOnlySpan<byte> run = buffer.AsSpan(start, end - start);
+        if (System.Text.Unicode.Utf8.IsValid(run))
+        {
+            return end;
+        }
+
+        ReadOnlySpan<byte> replacement = [0xEF, 0xBF, 0xBD];
+        byte[] copy = System.Buffers.ArrayPool<byte>.Shared.Rent(run.Length);
+        try
+        {
+            run.CopyTo(copy);
+            int written = start;
+            for (int i = 0; i < run.Length;)
+            {
+                int consumed = 1;
+                if (System.Text.Rune.DecodeFromUtf8(copy.AsSpan(i, run.Length - i), out _, out int length) == System.Buffers.OperationStatus.Done)
+                {
+                    copy.AsSpan(i, length).CopyTo(buffer.AsSpan(written));
+                    written += length;
+                    consumed = length;
+                }
+                else
+                {
+                    replacement.CopyTo(buffer.AsSpan(written));
+                    written += 3;
+                }
+
+                i += consumed;
+            }
+
+            return written;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(copy);
         }
     }
 
@@ -397,6 +471,13 @@ public sealed class Tokenizer : ITokenizer
 
         if (runStart && bytes.Length > 0)
         {
+            if (IsByteFallbackToken(id))
+            {
+                // SentencePiece removes the dummy prefix from a ▁ piece only, never from a <0x20> byte piece.
+                runStart = false;
+                return bytes;
+            }
+
             if (decoding.StripAllLeadingSpaces)
             {
                 // SentencePiece drops all leading white space when its model removes extra white space.

@@ -171,6 +171,7 @@ internal static class TokenizerJsonReader
             ByteFallback: decoder.ByteFallback,
             StripLeadingSpace: decoder.StripLeadingSpace,
             StripAllLeadingSpaces: false,
+            PerCharacterByteRepair: false,
             StripAfterAddedTokens: false,
             SpecialIds: new HashSet<int>(),
             EmptyIds: new HashSet<int>(),
