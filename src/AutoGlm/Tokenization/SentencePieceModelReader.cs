@@ -4,12 +4,13 @@ namespace AutoGlm.Tokenization;
 
 /// <summary>
 /// Builds a <see cref="Tokenizer"/> from a SentencePiece <c>tokenizer.model</c> (a protocol-buffer <c>ModelProto</c>)
-/// of the BPE type, as ChatGLM3 ships it: the identity normalization with SentencePiece's whitespace options
-/// (dummy prefix, extra-whitespace removal, ▁ for spaces), merges chosen by piece score (highest first, leftmost
-/// among equal scores), characters outside the vocabulary spelled as <c>&lt;0xNN&gt;</c> byte pieces. ChatGLM3's
-/// special tokens follow the SentencePiece vocabulary (<c>[MASK]</c> … <c>&lt;|observation|&gt;</c>, ids n … n+8).
-/// Models this cannot reproduce exactly (Unigram, WORD, CHAR, a precompiled normalization map, unused pieces) fail
-/// here with a <see cref="TokenizerException"/> naming the file, the setting and the fix.
+/// of the BPE type, as ChatGLM3 ships it: its normalization (the identity, or a precompiled rule set such as
+/// <c>nmt_nfkc</c>) with SentencePiece's whitespace options (dummy prefix, extra-whitespace removal, ▁ for spaces),
+/// merges chosen by piece score (highest first, leftmost among equal scores), characters outside the vocabulary
+/// spelled as <c>&lt;0xNN&gt;</c> byte pieces. ChatGLM3's special tokens follow the SentencePiece vocabulary
+/// (<c>[MASK]</c> … <c>&lt;|observation|&gt;</c>, ids n … n+8). Models this cannot reproduce exactly (Unigram, WORD,
+/// CHAR, unused pieces, whitespace as suffix) fail here with a <see cref="TokenizerException"/> naming the file, the
+/// setting and the fix.
 /// </summary>
 /// <remarks>Stateless; safe to use from any thread.</remarks>
 internal static class SentencePieceModelReader
@@ -39,7 +40,7 @@ internal static class SentencePieceModelReader
     {
         var pieces = new List<(string Text, float Score, int Type)>();
         var trainer = new TrainerSettings(ModelType: 1, ByteFallback: false, UnknownId: 0, TreatWhitespaceAsSuffix: false, UnknownSurface: " \u2047 ");
-        var normalizer = new NormalizerSettings(Name: "", CharsMapLength: 0, AddDummyPrefix: true, RemoveExtraWhitespaces: true, EscapeWhitespaces: true);
+        var normalizer = new NormalizerSettings(Name: "", CharsMap: [], AddDummyPrefix: true, RemoveExtraWhitespaces: true, EscapeWhitespaces: true);
         var reader = new ProtobufReader(content, source);
         while (reader.TryReadTag(out int field, out int wire))
         {
@@ -74,9 +75,11 @@ internal static class SentencePieceModelReader
             throw Unsupported(source, "trainer_spec.model_type", modelType, "BPE, the type ChatGLM3 ships");
         }
 
-        if (normalizer.CharsMapLength > 0)
+        PrecompiledCharsMap? charsMap = null;
+        if (normalizer.CharsMap.Length > 0)
         {
-            throw Unsupported(source, "normalizer_spec.precompiled_charsmap", $"the normalization rule '{normalizer.Name}'", "the 'identity' rule, without a precompiled character map");
+            charsMap = PrecompiledCharsMap.TryParse(normalizer.CharsMap)
+                ?? throw new TokenizerException($"The tokenizer file '{source}' has a damaged normalization rule set '{normalizer.Name}' (normalizer_spec.precompiled_charsmap of {normalizer.CharsMap.Length} bytes). Download tokenizer.model again.");
         }
 
         if (trainer.TreatWhitespaceAsSuffix)
@@ -84,10 +87,10 @@ internal static class SentencePieceModelReader
             throw Unsupported(source, "trainer_spec.treat_whitespace_as_suffix", "true", "false");
         }
 
-        return Build(pieces, trainer, normalizer, source);
+        return Build(pieces, trainer, normalizer, charsMap, source);
     }
 
-    private static Tokenizer Build(List<(string Text, float Score, int Type)> pieces, TrainerSettings trainer, NormalizerSettings normalizer, string source)
+    private static Tokenizer Build(List<(string Text, float Score, int Type)> pieces, TrainerSettings trainer, NormalizerSettings normalizer, PrecompiledCharsMap? charsMap, string source)
     {
         var vocabulary = new Dictionary<string, int>(pieces.Count, StringComparer.Ordinal);
         var mergeable = new Dictionary<string, int>(pieces.Count, StringComparer.Ordinal);
@@ -168,7 +171,8 @@ internal static class SentencePieceModelReader
                 TextNormalizerKind.SentencePiece,
                 AddDummyPrefix: normalizer.AddDummyPrefix,
                 RemoveExtraWhitespaces: normalizer.RemoveExtraWhitespaces,
-                EscapeWhitespaces: normalizer.EscapeWhitespaces),
+                EscapeWhitespaces: normalizer.EscapeWhitespaces,
+                CharsMap: charsMap),
         ]);
         var decoding = new SentencePieceDecoding(
             ByteFallback: trainer.ByteFallback,
@@ -304,7 +308,7 @@ internal static class SentencePieceModelReader
                     break;
                 case 2:
                     reader.Expect(wire, 2, "normalizer_spec.precompiled_charsmap");
-                    settings = settings with { CharsMapLength = reader.ReadBytes(out _).Length };
+                    settings = settings with { CharsMap = reader.ReadBytes(out _).ToArray() };
                     break;
                 case 3:
                     reader.Expect(wire, 0, "normalizer_spec.add_dummy_prefix");
@@ -340,9 +344,9 @@ internal static class SentencePieceModelReader
     }
 
     private static TokenizerException Unsupported(string source, string path, string value, string supported) =>
-        new($"The tokenizer file '{source}' is a SentencePiece model with {value} at '{path}', which AutoGlm does not support (supported: {supported}). Use the model's tokenizer.json if it has one, or a SentencePiece BPE model with byte fallback and the identity normalization.");
+        new($"The tokenizer file '{source}' is a SentencePiece model with {value} at '{path}', which AutoGlm does not support (supported: {supported}). Use the model's tokenizer.json if it has one, or a SentencePiece BPE model.");
 
     private readonly record struct TrainerSettings(int ModelType, bool ByteFallback, int UnknownId, bool TreatWhitespaceAsSuffix, string UnknownSurface);
 
-    private readonly record struct NormalizerSettings(string Name, int CharsMapLength, bool AddDummyPrefix, bool RemoveExtraWhitespaces, bool EscapeWhitespaces);
+    private readonly record struct NormalizerSettings(string Name, byte[] CharsMap, bool AddDummyPrefix, bool RemoveExtraWhitespaces, bool EscapeWhitespaces);
 }

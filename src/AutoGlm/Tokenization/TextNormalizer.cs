@@ -35,7 +35,7 @@ internal sealed class TextNormalizer
                 TextNormalizerKind.Prepend => result.Length == 0 ? result : step.Text + result,
                 TextNormalizerKind.Replace => result.Replace(step.Text, step.Replacement, StringComparison.Ordinal),
                 TextNormalizerKind.Metaspace => ApplyMetaspace(result, step, atTextStart),
-                TextNormalizerKind.SentencePiece => ApplySentencePiece(result, step),
+                TextNormalizerKind.SentencePiece => step.CharsMap is null ? ApplySentencePiece(result, step) : ApplySentencePieceRules(result, step, step.CharsMap),
                 _ => throw new InvalidOperationException($"Unknown normalizer step {step.Kind}; this is a bug in AutoGlm."),
             };
         }
@@ -120,6 +120,100 @@ internal sealed class TextNormalizer
                 ArrayPool<char>.Shared.Return(rented);
             }
         }
+    }
+
+    /// <summary>
+    /// SentencePiece's normalizer with a rule set: over the UTF-8 text, the longest matching rule's replacement (or
+    /// one character) at a time; leading spaces are those pieces that normalize to exactly a space, a piece after a
+    /// piece ending in a space loses its leading spaces, and spaces become ▁ — as SentencePiece's Normalize does.
+    /// </summary>
+    private static string ApplySentencePieceRules(string text, TextNormalizerStep step, PrecompiledCharsMap map)
+    {
+        byte[] input = Encoding.UTF8.GetBytes(text);
+        var output = new ArrayBufferWriter<byte>(input.Length + 8);
+        ReadOnlySpan<byte> space = step.EscapeWhitespaces ? "\u2581"u8 : " "u8;
+        int position = 0;
+        if (step.RemoveExtraWhitespaces)
+        {
+            while (position < input.Length)
+            {
+                ReadOnlySpan<byte> piece = Prefix(map, input.AsSpan(position), out int consumed);
+                if (!piece.SequenceEqual(" "u8))
+                {
+                    break;
+                }
+
+                position += consumed;
+            }
+        }
+
+        if (position == input.Length)
+        {
+            return string.Empty;
+        }
+
+        if (step.AddDummyPrefix)
+        {
+            output.Write(space);
+        }
+
+        bool previousSpace = step.RemoveExtraWhitespaces;
+        while (position < input.Length)
+        {
+            ReadOnlySpan<byte> piece = Prefix(map, input.AsSpan(position), out int consumed);
+            if (previousSpace && step.RemoveExtraWhitespaces)
+            {
+                piece = piece.TrimStart((byte)' ');
+            }
+
+            if (!piece.IsEmpty)
+            {
+                foreach (byte b in piece)
+                {
+                    if (b == (byte)' ' && step.EscapeWhitespaces)
+                    {
+                        output.Write(space);
+                    }
+                    else
+                    {
+                        output.Write([b]);
+                    }
+                }
+
+                previousSpace = piece[^1] == (byte)' ';
+            }
+
+            position += consumed;
+            if (!step.RemoveExtraWhitespaces)
+            {
+                previousSpace = false;
+            }
+        }
+
+        ReadOnlySpan<byte> result = output.WrittenSpan;
+        if (step.RemoveExtraWhitespaces)
+        {
+            while (result.EndsWith(space))
+            {
+                result = result[..^space.Length];
+            }
+        }
+
+        return Encoding.UTF8.GetString(result);
+    }
+
+    /// <summary>The normalized form of the next piece of <paramref name="input"/> and the bytes it covers.</summary>
+    private static ReadOnlySpan<byte> Prefix(PrecompiledCharsMap map, ReadOnlySpan<byte> input, out int consumed)
+    {
+        if (map.TryMatch(input, out ReadOnlySpan<byte> replacement, out consumed))
+        {
+            return replacement;
+        }
+
+        // No rule: one character (the text is valid UTF-8: lone surrogates were replaced before).
+        System.Text.Rune.DecodeFromUtf8(input, out _, out consumed);
+        consumed = Math.Max(consumed, 1);
+        return input[..consumed];
     }
 
     private static string ReplaceLoneSurrogates(ReadOnlySpan<char> text)

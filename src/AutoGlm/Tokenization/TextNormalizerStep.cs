@@ -11,6 +11,7 @@ namespace AutoGlm.Tokenization;
 /// <param name="AddDummyPrefix">SentencePiece: whether a space is prepended.</param>
 /// <param name="RemoveExtraWhitespaces">SentencePiece: whether leading, trailing and repeated spaces are dropped.</param>
 /// <param name="EscapeWhitespaces">SentencePiece: whether spaces are written as ▁.</param>
+/// <param name="CharsMap">SentencePiece: the normalization rules (such as <c>nmt_nfkc</c>), or null for the identity.</param>
 /// <remarks>Immutable.</remarks>
 internal readonly record struct TextNormalizerStep(
     TextNormalizerKind Kind,
@@ -20,4 +21,5 @@ internal readonly record struct TextNormalizerStep(
     MetaspacePrependScheme PrependScheme = MetaspacePrependScheme.Always,
     bool AddDummyPrefix = true,
     bool RemoveExtraWhitespaces = true,
-    bool EscapeWhitespaces = true);
+    bool EscapeWhitespaces = true,
+    PrecompiledCharsMap? CharsMap = null);
