@@ -17,7 +17,7 @@ internal static class TokenizeCommand
     {
         Option<string> model = GenerateCommand.ModelOption(required: false);
         model.Description = "A model folder; its tokenizer.json (or tokenizer.model) is used.";
-        Option<string> tokenizer = CliOptions.Text("--tokenizer", "A tokenizer file (tokenizer.json, or a tiktoken tokenizer.model) instead of a model folder.", "FILE", emptyHint: "give a tokenizer file");
+        Option<string> tokenizer = CliOptions.Text("--tokenizer", "A tokenizer file (tokenizer.json, or a tiktoken or SentencePiece tokenizer.model) instead of a model folder.", "FILE", emptyHint: "give a tokenizer file");
         Option<string> text = CliOptions.Text("--text", "The text to encode (with --decode: the ids to decode).", "TEXT");
         Option<string> file = CliOptions.Text("--file", "A UTF-8 file holding the text (with --decode: the ids).", "FILE", emptyHint: "give a file to read");
         Option<bool> json = CliOptions.Flag("--json", "Print a JSON array of ids (with --decode: a JSON string).");

@@ -7,8 +7,10 @@ namespace AutoGlm.ModelBuilder;
 
 /// <summary>
 /// Writes a random-weight GLM checkpoint in Hugging Face form (<c>config.json</c>, <c>generation_config.json</c>,
-/// <c>model.safetensors</c>, a trained byte-level BPE <c>tokenizer.json</c> and a <c>tokenizer_config.json</c> with
-/// a GLM chat template), for tests and benchmarks. The same options give byte-identical files.
+/// <c>model.safetensors</c>, a trained tokenizer and a <c>tokenizer_config.json</c>), for tests and benchmarks: a
+/// byte-level BPE <c>tokenizer.json</c> with GLM-4's special tokens and chat template, or for ChatGLM (except the
+/// <c>glm-4-9b</c> preset, whose model is glm-4-9b-chat) a ChatGLM3-style SentencePiece <c>tokenizer.model</c> with
+/// ChatGLM3's special tokens after it. The same options give byte-identical files.
 /// </summary>
 /// <remarks>Stateless and thread-safe.</remarks>
 public static class RandomCheckpoint
@@ -53,7 +55,15 @@ public static class RandomCheckpoint
         }
 
         int vocab = options.VocabSize ?? preset.VocabSize;
-        if (vocab < 256 + GlmSpecialTokens.Count)
+        if (UsesSentencePiece(options))
+        {
+            int minimum = SentencePieceModelTrainer.ReservedPieces + 1 + SentencePieceModelTrainer.SpecialTokens.Count;
+            if (vocab < minimum)
+            {
+                throw new ArgumentException($"The vocabulary size {vocab} is too small: the SentencePiece tokenizer needs at least {minimum} ids.");
+            }
+        }
+        else if (vocab < 256 + GlmSpecialTokens.Count)
         {
             throw new ArgumentException($"The vocabulary size {vocab} is too small: the byte-level tokenizer needs at least {256 + GlmSpecialTokens.Count} ids.");
         }
@@ -71,6 +81,16 @@ public static class RandomCheckpoint
         }
 
         int[] specials = GlmSpecialTokens.Ids(vocab);
+        int[] eos = [specials[GlmSpecialTokens.EndOfText], specials[GlmSpecialTokens.User], specials[GlmSpecialTokens.Observation]];
+        int pad = specials[GlmSpecialTokens.EndOfText];
+        if (UsesSentencePiece(options))
+        {
+            // ChatGLM3: </s> (id 2), <|user|> and <|observation|> end a turn; <unk> (id 0) pads.
+            int[] chatGlm3 = SentencePieceModelTrainer.SpecialIds(vocab);
+            eos = [2, chatGlm3[6], chatGlm3[8]];
+            pad = 0;
+        }
+
         return new GlmConfig
         {
             Architecture = options.Architecture,
@@ -87,10 +107,14 @@ public static class RandomCheckpoint
             MaxPositions = options.MaxPositions ?? preset.MaxPositions,
             QkvBias = options.AttentionBias ?? preset.AttentionBias,
             TieWordEmbeddings = tied,
-            EosTokenIds = [specials[GlmSpecialTokens.EndOfText], specials[GlmSpecialTokens.User], specials[GlmSpecialTokens.Observation]],
-            PadTokenId = specials[GlmSpecialTokens.EndOfText],
+            EosTokenIds = eos,
+            PadTokenId = pad,
         };
     }
+
+    /// <summary>Whether the checkpoint gets ChatGLM3's SentencePiece tokenizer: ChatGLM, except the glm-4-9b preset (glm-4-9b-chat has GLM-4's tokenizer).</summary>
+    internal static bool UsesSentencePiece(RandomCheckpointOptions options) =>
+        options.Architecture == GlmArchitecture.ChatGlm && !options.Preset.Equals("glm-4-9b", StringComparison.OrdinalIgnoreCase);
 
     internal static void Write(RandomCheckpointOptions options, string outputDirectory, CancellationToken cancellationToken, IProgress<ModelBuildProgress>? progress = null)
     {
@@ -107,9 +131,19 @@ public static class RandomCheckpoint
         {
             WriteConfig(Path.Combine(staging, "config.json"), config);
             WriteGenerationConfig(Path.Combine(staging, "generation_config.json"), config);
-            var tokenizer = BpeTokenizerTrainer.Train(BuiltInCorpus.Text, config.VocabSize, cancellationToken);
-            tokenizer.WriteTokenizerJson(Path.Combine(staging, "tokenizer.json"));
-            tokenizer.WriteTokenizerConfig(Path.Combine(staging, "tokenizer_config.json"), chatPrefix: !edge);
+            if (UsesSentencePiece(options))
+            {
+                int pieceCount = config.VocabSize - SentencePieceModelTrainer.SpecialTokens.Count;
+                var pieces = SentencePieceModelTrainer.Train(BuiltInCorpus.Text, pieceCount, removeExtraWhitespaces: false, cancellationToken);
+                SentencePieceModelTrainer.WriteModel(Path.Combine(staging, "tokenizer.model"), pieces, removeExtraWhitespaces: false);
+                SentencePieceModelTrainer.WriteTokenizerConfig(Path.Combine(staging, "tokenizer_config.json"));
+            }
+            else
+            {
+                var tokenizer = BpeTokenizerTrainer.Train(BuiltInCorpus.Text, config.VocabSize, cancellationToken);
+                tokenizer.WriteTokenizerJson(Path.Combine(staging, "tokenizer.json"));
+                tokenizer.WriteTokenizerConfig(Path.Combine(staging, "tokenizer_config.json"), chatPrefix: !edge);
+            }
             WriteWeights(Path.Combine(staging, "model.safetensors"), config, options.Seed, options.InitializerRange, ParseDType(options.WeightDType), progress, cancellationToken);
             StagingDirectory.Commit(staging, target);
         }

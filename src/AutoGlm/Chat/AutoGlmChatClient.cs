@@ -53,6 +53,7 @@ public sealed class AutoGlmChatClient : IChatClient
     private readonly AutoGlmChatClientOptions _options;
     private readonly bool _ownsModel;
     private readonly ChatTemplate _template;
+    private readonly bool _chatGlm3;
     private readonly ChatClientMetadata _metadata;
     private readonly AutoGlmInstruments? _instruments;
     private readonly ILogger _logger;
@@ -80,6 +81,8 @@ public sealed class AutoGlmChatClient : IChatClient
             ?? ChatTemplate.FromModelFolder(model.Info.FolderPath, null, _options.TemplateLimits)
             ?? (model.Tokenizer.TokenToId("[gMASK]") is not null && model.Tokenizer.TokenToId("<sop>") is not null ? ChatTemplate.Glm4 : ChatTemplate.GlmEdge)
                 .WithLimits(_options.TemplateLimits ?? TemplateLimits.Default);
+        // ChatGLM3 builds its prompt from ids (build_chat_input), which no text template reproduces.
+        _chatGlm3 = _options.ChatTemplate is null && model.Tokenizer.IsChatGlm3;
         _metadata = new ChatClientMetadata(AutoGlmTelemetry.ProviderName, providerUri: null, defaultModelId: ModelId);
         _instruments = AutoGlmInstruments.For(model.Options.MeterFactory);
         _logger = (model.Options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AutoGlmChatClient>();
@@ -144,10 +147,19 @@ public sealed class AutoGlmChatClient : IChatClient
         }
 
         List<ChatTemplateTool>? templateTools = ChatMessageConverter.ToTemplateTools(tools);
-        string prompt = _template.Render(
-            ChatMessageConverter.ToTemplateMessages(history, options?.Instructions, formatInstruction, templateTools),
-            addGenerationPrompt: true,
-            templateTools);
+        List<ChatTemplateMessage> templateMessages = ChatMessageConverter.ToTemplateMessages(history, options?.Instructions, formatInstruction, templateTools);
+        string prompt;
+        IReadOnlyList<int> promptIds;
+        if (_chatGlm3)
+        {
+            (promptIds, prompt) = ChatGlm3Prompt.Build(_model.Tokenizer, templateMessages, templateTools);
+        }
+        else
+        {
+            prompt = _template.Render(templateMessages, addGenerationPrompt: true, templateTools);
+            promptIds = _model.Tokenizer.Encode(prompt);
+        }
+
         string[] droppedTools = DroppedTools(templateTools, prompt);
         if (droppedTools.Length > 0)
         {
@@ -155,7 +167,6 @@ public sealed class AutoGlmChatClient : IChatClient
             ChatTelemetry.Current?.OnToolsDropped(droppedTools.Length);
         }
 
-        IReadOnlyList<int> promptIds = _model.Tokenizer.Encode(prompt);
         var parser = new GlmOutputParser(tools?.OfType<AIFunctionDeclaration>().Select(f => f.Name) ?? [], _options.ParseReasoning);
         string responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");
         string messageId = "msg-" + Guid.NewGuid().ToString("N");
@@ -369,7 +380,8 @@ public sealed class AutoGlmChatClient : IChatClient
     private static bool IsEmptySchema(JsonElement schema) =>
         schema.ValueKind == JsonValueKind.Undefined || (schema.ValueKind == JsonValueKind.Object && !schema.EnumerateObject().Any());
 
-    private string TokenText(int id) => _model.Tokenizer.Decode([id]);
+    // The token's own text: a SentencePiece token "▁Hello" is " Hello" here, though it starts the reply as "Hello".
+    private string TokenText(int id) => System.Text.Encoding.UTF8.GetString(_model.Tokenizer.GetTokenBytes(id, 0));
 
     /// <summary>A number from <c>ChatOptions.AdditionalProperties</c>; a value that is not one is refused, never ignored.</summary>
     private static float AdditionalNumber(ChatOptions options, string key, float fallback)

@@ -5,9 +5,11 @@ using System.Text;
 namespace AutoGlm.Tokenization;
 
 /// <summary>
-/// Byte-level BPE: turns one pre-token into ids by merging adjacent tokens, lowest rank first and leftmost
-/// first among equal ranks, the way both the Hugging Face BPE model and tiktoken do. Results for short
-/// pieces are cached, so repeated words do not run BPE again.
+/// BPE: turns one pre-token into ids by merging adjacent tokens, lowest rank first and leftmost first among
+/// equal ranks, the way the Hugging Face BPE model, tiktoken and SentencePiece's BPE do. Byte-level models
+/// start from one symbol per UTF-8 byte; character-level (SentencePiece-style) models start from one symbol
+/// per Unicode character and spell a character missing from the vocabulary as <c>&lt;0xNN&gt;</c> byte tokens
+/// (byte fallback) or the unknown token. Results for short pieces are cached, so repeated words do not run BPE again.
 /// </summary>
 /// <remarks>Thread-safe: the tables are immutable and the cache is a concurrent dictionary.</remarks>
 [System.Runtime.CompilerServices.SkipLocalsInit]
@@ -32,6 +34,7 @@ internal sealed class BytePairModel
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
     private readonly bool _cachePieces;
+    private readonly CharacterLevel? _characterLevel;
     private int _cacheCount;
 
     /// <param name="vocabulary">Byte-level text of each model token → id.</param>
@@ -54,6 +57,17 @@ internal sealed class BytePairModel
         }
     }
 
+    /// <summary>Makes a character-level (SentencePiece-style) model.</summary>
+    /// <param name="vocabulary">Token text (with <c>▁</c> for spaces) → id: the tokens a character or a merge can produce.</param>
+    /// <param name="merges">(left id, right id) packed by <see cref="PairKey"/> → merge rule.</param>
+    /// <param name="characterLevel">Byte-fallback ids and the unknown token.</param>
+    /// <param name="cachePieces">Whether results are cached per pre-token.</param>
+    public BytePairModel(Dictionary<string, int> vocabulary, Dictionary<long, MergeRule> merges, CharacterLevel characterLevel, bool cachePieces = true)
+        : this(vocabulary, merges, ignoreMerges: false, cachePieces)
+    {
+        _characterLevel = characterLevel;
+    }
+
     /// <summary>The number of merge rules.</summary>
     public int MergeCount => _merges.Count;
 
@@ -71,6 +85,29 @@ internal sealed class BytePairModel
         }
 
         int start = output.Count;
+        if (_characterLevel is not null)
+        {
+            EncodeCharacters(piece, ref output);
+        }
+        else
+        {
+            EncodeByteLevel(piece, ref output);
+        }
+
+        if (cacheable)
+        {
+            if (Interlocked.Increment(ref _cacheCount) > MaxCacheEntries)
+            {
+                _cache.Clear();
+                Interlocked.Exchange(ref _cacheCount, 0);
+            }
+
+            _cache.TryAdd(piece.ToString(), output.AsSpan()[start..].ToArray());
+        }
+    }
+
+    private void EncodeByteLevel(ReadOnlySpan<char> piece, ref PooledIdList output)
+    {
         int maxBytes = Encoding.UTF8.GetMaxByteCount(piece.Length);
         byte[]? rented = null;
         Span<byte> bytes = maxBytes <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
@@ -87,16 +124,80 @@ internal sealed class BytePairModel
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
+    }
 
-        if (cacheable)
+    /// <summary>
+    /// One symbol per Unicode character (a surrogate pair is one character); a character the vocabulary lacks
+    /// becomes its UTF-8 bytes as <c>&lt;0xNN&gt;</c> tokens when all of them exist (they never merge), else the
+    /// unknown token (consecutive ones fused when the model says so). Then the merges run over the symbols.
+    /// </summary>
+    private void EncodeCharacters(ReadOnlySpan<char> piece, ref PooledIdList output)
+    {
+        CharacterLevel level = _characterLevel!;
+        int capacity = piece.Length * 3;
+        int[]? rented = null;
+        Span<int> ids = capacity <= 256 ? stackalloc int[256] : (rented = ArrayPool<int>.Shared.Rent(capacity));
+        Span<byte> utf8 = stackalloc byte[4];
+        try
         {
-            if (Interlocked.Increment(ref _cacheCount) > MaxCacheEntries)
+            int count = 0;
+            bool previousUnknown = false;
+            for (int i = 0; i < piece.Length;)
             {
-                _cache.Clear();
-                Interlocked.Exchange(ref _cacheCount, 0);
+                int length = char.IsHighSurrogate(piece[i]) && i + 1 < piece.Length && char.IsLowSurrogate(piece[i + 1]) ? 2 : 1;
+                ReadOnlySpan<char> character = piece.Slice(i, length);
+                i += length;
+                if (_vocabulary.TryGetValue(character, out int id))
+                {
+                    ids[count++] = id;
+                    previousUnknown = false;
+                    continue;
+                }
+
+                // A lone surrogate is spelled as U+FFFD's bytes, as every reference does.
+                int byteCount = Encoding.UTF8.GetBytes(character, utf8);
+                bool spelled = level.ByteIds is not null;
+                for (int b = 0; spelled && b < byteCount; b++)
+                {
+                    spelled = level.ByteIds![utf8[b]] >= 0;
+                }
+
+                if (spelled)
+                {
+                    for (int b = 0; b < byteCount; b++)
+                    {
+                        ids[count++] = level.ByteIds![utf8[b]];
+                    }
+
+                    previousUnknown = false;
+                }
+                else if (level.UnknownId >= 0)
+                {
+                    if (!(previousUnknown && level.FuseUnknown))
+                    {
+                        ids[count++] = level.UnknownId;
+                    }
+
+                    previousUnknown = true;
+                }
             }
 
-            _cache.TryAdd(piece.ToString(), output.AsSpan()[start..].ToArray());
+            if (count <= MaxLinearMergeLength)
+            {
+                count = MergeLinear(ids[..count]);
+                output.AddRange(ids[..count]);
+            }
+            else
+            {
+                MergeWithHeap(ids[..count], ref output);
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
         }
     }
 

@@ -18,6 +18,8 @@ public sealed class IncrementalDecoder
     private readonly bool _skipSpecialTokens;
     private byte[] _pending = new byte[64];
     private int _pendingCount;
+    private bool _runStart = true;
+    private int _byteRun = -1;
     private char[] _text = new char[64];
 
     internal IncrementalDecoder(Tokenizer tokenizer, bool skipSpecialTokens)
@@ -37,10 +39,22 @@ public sealed class IncrementalDecoder
     {
         if (_skipSpecialTokens && _tokenizer.IsSpecial(id))
         {
+            _tokenizer.SkipStep(id, ref _runStart);
             return [];
         }
 
-        ReadOnlySpan<byte> bytes = _tokenizer.GetTokenBytes(id, 0);
+        // A run of byte-fallback tokens is held back until it ends: whether it is valid UTF-8 decides how it decodes.
+        bool isByte = _tokenizer.IsByteFallbackToken(id);
+        if (!isByte)
+        {
+            EndByteRun();
+        }
+        else if (_byteRun < 0)
+        {
+            _byteRun = _pendingCount;
+        }
+
+        ReadOnlySpan<byte> bytes = _tokenizer.DecodeStep(id, ref _runStart);
         EnsureCapacity(_pendingCount + bytes.Length);
         bytes.CopyTo(_pending.AsSpan(_pendingCount));
         _pendingCount += bytes.Length;
@@ -49,14 +63,34 @@ public sealed class IncrementalDecoder
 
     /// <summary>Releases the bytes held back, each incomplete sequence as U+FFFD, and empties the decoder.</summary>
     /// <returns>The remaining text; valid until the next call on this decoder.</returns>
-    public ReadOnlySpan<char> Flush() => Convert(isFinalBlock: true);
+    public ReadOnlySpan<char> Flush()
+    {
+        EndByteRun();
+        return Convert(isFinalBlock: true);
+    }
 
     /// <summary>Forgets any held-back bytes so the decoder can start a new sequence.</summary>
-    public void Reset() => _pendingCount = 0;
+    public void Reset()
+    {
+        _pendingCount = 0;
+        _runStart = true;
+        _byteRun = -1;
+    }
+
+    private void EndByteRun()
+    {
+        if (_byteRun >= 0)
+        {
+            EnsureCapacity(_byteRun + (3 * (_pendingCount - _byteRun)));
+            _pendingCount = Tokenizer.RepairByteRun(_pending, _byteRun, _pendingCount);
+            _byteRun = -1;
+        }
+    }
 
     private ReadOnlySpan<char> Convert(bool isFinalBlock)
     {
-        OperationStatus status = Utf8.ToUtf16(_pending.AsSpan(0, _pendingCount), _text, out int read, out int written, replaceInvalidSequences: true, isFinalBlock);
+        int limit = _byteRun >= 0 ? _byteRun : _pendingCount;
+        OperationStatus status = Utf8.ToUtf16(_pending.AsSpan(0, limit), _text, out int read, out int written, replaceInvalidSequences: true, isFinalBlock);
         if (status == OperationStatus.DestinationTooSmall)
         {
             throw new InvalidOperationException("The incremental decoder's text buffer was too small; this is a bug in AutoGlm.");
@@ -64,6 +98,11 @@ public sealed class IncrementalDecoder
 
         _pending.AsSpan(read, _pendingCount - read).CopyTo(_pending);
         _pendingCount -= read;
+        if (_byteRun >= 0)
+        {
+            _byteRun -= read;
+        }
+
         return _text.AsSpan(0, written);
     }
 

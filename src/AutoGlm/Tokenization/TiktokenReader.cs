@@ -66,7 +66,7 @@ internal static class TiktokenReader
                 }
 
                 throw new TokenizerException(
-                    $"The tokenizer file '{source}' has a bad line {lineNumber}: expected '<base64 token> <rank>' but found '{shown}'. A tiktoken tokenizer.model has one such pair per line; a SentencePiece tokenizer.model (ChatGLM3, binary) is not supported.");
+                    $"The tokenizer file '{source}' has a bad line {lineNumber}: expected '<base64 token> <rank>' but found '{shown}'. A tiktoken tokenizer.model has one such pair per line (a SentencePiece tokenizer.model is binary and read as such).");
             }
 
             string text = ByteLevelAlphabet.ToText(token.AsSpan(0, written));

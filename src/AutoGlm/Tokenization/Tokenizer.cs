@@ -3,9 +3,10 @@ using System.Text;
 namespace AutoGlm.Tokenization;
 
 /// <summary>
-/// A byte-level BPE tokenizer read from a model folder: a Hugging Face <c>tokenizer.json</c> (GLM-4-hf,
-/// GLM-Edge, GLM-4-0414, Llama-3, Qwen) or GLM-4's tiktoken <c>tokenizer.model</c> with its
-/// <c>tokenizer_config.json</c>. It gives the same ids as the model's own tokenizer.
+/// A BPE tokenizer read from a model folder: a Hugging Face <c>tokenizer.json</c> in byte-level form (GLM-4-hf,
+/// GLM-Edge, GLM-4-0414, Llama-3, Qwen) or in SentencePiece form (Metaspace / <c>byte_fallback</c>: Llama-2,
+/// Gemma), GLM-4's tiktoken <c>tokenizer.model</c>, or ChatGLM3's SentencePiece <c>tokenizer.model</c> (BPE with
+/// byte fallback), each with its <c>tokenizer_config.json</c>. It gives the same ids as the model's own tokenizer.
 /// </summary>
 /// <remarks>
 /// Thread-safe: every member may be called concurrently. Pre-tokens seen before are served from a bounded
@@ -16,7 +17,7 @@ public sealed class Tokenizer : ITokenizer
     /// <summary>The file name of a Hugging Face tokenizer.</summary>
     public const string TokenizerJsonFileName = "tokenizer.json";
 
-    /// <summary>The file name of a tiktoken rank file.</summary>
+    /// <summary>The file name of a tiktoken rank file or a SentencePiece model.</summary>
     public const string TiktokenFileName = "tokenizer.model";
 
     /// <summary>The file name of the tokenizer configuration (special tokens, chat template).</summary>
@@ -41,6 +42,9 @@ public sealed class Tokenizer : ITokenizer
     private readonly string?[] _tokens;
     private readonly byte[]?[] _tokenBytes;
     private readonly bool[] _isSpecial;
+    private readonly bool[] _isAdded;
+    private readonly bool[]? _isByteToken;
+    private readonly SentencePieceDecoding? _sentencePiece;
 
     internal Tokenizer(
         string source,
@@ -50,9 +54,11 @@ public sealed class Tokenizer : ITokenizer
         TextNormalizer? normalizer,
         TextSplitter[] splitters,
         bool addPrefixSpace,
-        bool addedTokensAreByteLevel)
+        bool addedTokensAreByteLevel,
+        SentencePieceDecoding? sentencePiece = null)
     {
         Source = source;
+        _sentencePiece = sentencePiece;
         _model = model;
         _modelVocabulary = modelVocabulary;
         _normalizer = normalizer;
@@ -64,10 +70,17 @@ public sealed class Tokenizer : ITokenizer
         _tokens = new string?[size];
         _tokenBytes = new byte[]?[size];
         _isSpecial = new bool[size];
+        _isAdded = new bool[size];
         foreach ((string token, int id) in modelVocabulary)
         {
             _tokens[id] = token;
-            _tokenBytes[id] = ByteLevelAlphabet.TryToBytes(token, out byte[] bytes) ? bytes : Encoding.UTF8.GetBytes(token);
+            _tokenBytes[id] = sentencePiece is not null ? sentencePiece.TokenBytes(token, id)
+                : ByteLevelAlphabet.TryToBytes(token, out byte[] bytes) ? bytes : Encoding.UTF8.GetBytes(token);
+            _isSpecial[id] = sentencePiece?.SpecialIds.Contains(id) == true;
+            if (sentencePiece is { ByteFallback: true, PerCharacterByteRepair: true } && SentencePieceDecoding.TryParseByteToken(token, out _))
+            {
+                (_isByteToken ??= new bool[size])[id] = true;
+            }
         }
 
         _addedByContent = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -75,12 +88,13 @@ public sealed class Tokenizer : ITokenizer
         {
             _tokens[token.Id] = token.Content;
             _isSpecial[token.Id] = token.IsSpecial;
+            _isAdded[token.Id] = true;
             _addedByContent[token.Content] = token.Id;
 
             // The Hugging Face ByteLevel decoder maps an added token's characters through the byte alphabet when
             // it can (ASCII punctuation and letters stand for themselves) and uses its UTF-8 otherwise.
-            _tokenBytes[token.Id] = addedTokensAreByteLevel && ByteLevelAlphabet.TryToBytes(token.Content, out byte[] bytes)
-                ? bytes
+            _tokenBytes[token.Id] = sentencePiece is not null ? SentencePieceDecoding.AddedTokenBytes(token.Content)
+                : addedTokensAreByteLevel && ByteLevelAlphabet.TryToBytes(token.Content, out byte[] bytes) ? bytes
                 : Encoding.UTF8.GetBytes(token.Content);
         }
 
@@ -156,13 +170,17 @@ public sealed class Tokenizer : ITokenizer
     /// <inheritdoc/>
     public int VocabularySize => _tokens.Length;
 
+    /// <summary>Whether this is ChatGLM3's SentencePiece tokenizer with its special tokens (<c>[gMASK]</c>, <c>sop</c>, <c>&lt;|user|&gt;</c> …) after the SentencePiece vocabulary.</summary>
+    internal bool IsChatGlm3 => _sentencePiece?.ChatGlm3 == true;
+
     /// <summary>The number of added (special or plain) tokens.</summary>
     public int AddedTokenCount { get; }
 
     /// <summary>
     /// Reads the tokenizer of a model folder, or a tokenizer file. In a folder, <c>tokenizer.json</c> is
-    /// preferred; otherwise <c>tokenizer.model</c> (tiktoken ranks) is read with the special tokens listed in
-    /// <c>tokenizer_config.json</c> (GLM-4's defaults when that file has none).
+    /// preferred; otherwise <c>tokenizer.model</c> is read: tiktoken ranks with the special tokens listed in
+    /// <c>tokenizer_config.json</c> (GLM-4's defaults when that file has none), or a SentencePiece BPE model
+    /// followed by ChatGLM3's special tokens.
     /// </summary>
     /// <param name="modelFolderOrFile">A model folder, a <c>tokenizer.json</c>, or a <c>tokenizer.model</c>.</param>
     /// <returns>The tokenizer.</returns>
@@ -189,8 +207,23 @@ public sealed class Tokenizer : ITokenizer
             return TokenizerJsonReader.Load(file);
         }
 
+        byte[] content;
+        try
+        {
+            content = File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TokenizerException($"Cannot read the tokenizer file '{file}': {e.Message}", e);
+        }
+
+        if (SentencePieceModelReader.LooksLikeModelProto(content))
+        {
+            return SentencePieceModelReader.Parse(content, file);
+        }
+
         string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".", ConfigFileName);
-        return TiktokenReader.Load(file, File.Exists(config) ? TokenizerConfigFile.Load(config) : null);
+        return TiktokenReader.Parse(content, file, File.Exists(config) ? TokenizerConfigFile.Load(config) : null);
     }
 
     /// <inheritdoc/>
@@ -285,18 +318,42 @@ public sealed class Tokenizer : ITokenizer
             }
         }
 
-        byte[] bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(byteCount, 1));
+        // A run of byte tokens that is not valid UTF-8 may become three bytes (U+FFFD) per byte.
+        int capacity = _isByteToken is null ? byteCount : byteCount * 3;
+        byte[] bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 1));
         try
         {
             int offset = 0;
+            int byteRun = -1;
+            bool runStart = true;
             foreach (int id in ids)
             {
                 if (!(skipSpecialTokens && IsSpecial(id)))
                 {
-                    ReadOnlySpan<byte> token = _tokenBytes[id];
+                    bool isByte = IsByteFallbackToken(id);
+                    if (!isByte && byteRun >= 0)
+                    {
+                        offset = RepairByteRun(bytes, byteRun, offset);
+                        byteRun = -1;
+                    }
+                    else if (isByte && byteRun < 0)
+                    {
+                        byteRun = offset;
+                    }
+
+                    ReadOnlySpan<byte> token = DecodeStep(id, ref runStart);
                     token.CopyTo(bytes.AsSpan(offset));
                     offset += token.Length;
                 }
+                else
+                {
+                    SkipStep(id, ref runStart);
+                }
+            }
+
+            if (byteRun >= 0)
+            {
+                offset = RepairByteRun(bytes, byteRun, offset);
             }
 
             // Invalid or truncated UTF-8 becomes U+FFFD per maximal invalid subsequence, as Rust's from_utf8_lossy does.
@@ -305,6 +362,56 @@ public sealed class Tokenizer : ITokenizer
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    /// <summary>Whether <paramref name="id"/> is a <c>&lt;0xNN&gt;</c> byte-fallback token.</summary>
+    internal bool IsByteFallbackToken(int id) => _isByteToken is { } table && (uint)id < (uint)table.Length && table[id];
+
+    /// <summary>
+    /// Rewrites the bytes of a run of byte-fallback tokens of a SentencePiece model, <c>buffer[start..end]</c>, as
+    /// SentencePiece decodes them when they are not valid UTF-8: it keeps the valid characters and makes each other
+    /// byte U+FFFD (elsewhere an invalid sequence is one U+FFFD, as @huggingface/tokenizers' ByteFallback decodes a run).
+    /// The buffer must have room for three bytes per byte.
+    /// </summary>
+    /// <returns>The new end of the run.</returns>
+    internal static int RepairByteRun(byte[] buffer, int start, int end)
+    {
+        ReadOnlySpan<byte> run = buffer.AsSpan(start, end - start);
+        if (System.Text.Unicode.Utf8.IsValid(run))
+        {
+            return end;
+        }
+
+        ReadOnlySpan<byte> replacement = [0xEF, 0xBF, 0xBD];
+        byte[] copy = System.Buffers.ArrayPool<byte>.Shared.Rent(run.Length);
+        try
+        {
+            run.CopyTo(copy);
+            int written = start;
+            for (int i = 0; i < run.Length;)
+            {
+                int consumed = 1;
+                if (System.Text.Rune.DecodeFromUtf8(copy.AsSpan(i, run.Length - i), out _, out int length) == System.Buffers.OperationStatus.Done)
+                {
+                    copy.AsSpan(i, length).CopyTo(buffer.AsSpan(written));
+                    written += length;
+                    consumed = length;
+                }
+                else
+                {
+                    replacement.CopyTo(buffer.AsSpan(written));
+                    written += 3;
+                }
+
+                i += consumed;
+            }
+
+            return written;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(copy);
         }
     }
 
@@ -340,21 +447,79 @@ public sealed class Tokenizer : ITokenizer
         return bytes;
     }
 
+    /// <summary>
+    /// The bytes one id contributes to decoded text, after the SentencePiece-style decoder's removal of the space
+    /// that encoding prepended: once at the start (Hugging Face's <c>Strip</c> / <c>Metaspace</c> decoders), and for
+    /// ChatGLM3 also after each of its special tokens (it decodes the runs between them one by one).
+    /// </summary>
+    internal ReadOnlySpan<byte> DecodeStep(int id, ref bool runStart)
+    {
+        ReadOnlySpan<byte> bytes = GetTokenBytes(id, 0);
+        if (_sentencePiece is not { } decoding)
+        {
+            return bytes;
+        }
+
+        if (_isAdded[id])
+        {
+            if (decoding.StripAfterAddedTokens)
+            {
+                runStart = true;
+                return bytes;
+            }
+        }
+
+        if (runStart && bytes.Length > 0)
+        {
+            if (IsByteFallbackToken(id))
+            {
+                // SentencePiece removes the dummy prefix from a ▁ piece only, never from a <0x20> byte piece.
+                runStart = false;
+                return bytes;
+            }
+
+            if (decoding.StripAllLeadingSpaces)
+            {
+                // SentencePiece drops all leading white space when its model removes extra white space.
+                bytes = bytes.TrimStart((byte)' ');
+                runStart = bytes.IsEmpty;
+                return bytes;
+            }
+
+            runStart = false;
+            if (decoding.StripLeadingSpace && bytes[0] == (byte)' ')
+            {
+                return bytes[1..];
+            }
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Accounts for a special token left out of decoded text.</summary>
+    internal void SkipStep(int id, ref bool runStart)
+    {
+        if (_sentencePiece is { StripAfterAddedTokens: true } && _isAdded[id])
+        {
+            runStart = true;
+        }
+    }
+
     private void EncodeCore(ReadOnlySpan<char> text, bool parseSpecialTokens, ref PooledIdList output)
     {
         AddedTokenMatcher matcher = parseSpecialTokens ? _rawMatcher : _rawMatcherWithoutSpecial;
         int position = 0;
         while (!matcher.IsEmpty && matcher.TryFindNext(text, position, out int start, out int end, out AddedToken? token))
         {
-            EncodeSegment(text[position..start], parseSpecialTokens, ref output);
+            EncodeSegment(text[position..start], position == 0, parseSpecialTokens, ref output);
             output.Add(token!.Id);
             position = end;
         }
 
-        EncodeSegment(text[position..], parseSpecialTokens, ref output);
+        EncodeSegment(text[position..], position == 0, parseSpecialTokens, ref output);
     }
 
-    private void EncodeSegment(ReadOnlySpan<char> segment, bool parseSpecialTokens, ref PooledIdList output)
+    private void EncodeSegment(ReadOnlySpan<char> segment, bool atTextStart, bool parseSpecialTokens, ref PooledIdList output)
     {
         if (segment.IsEmpty)
         {
@@ -367,7 +532,7 @@ public sealed class Tokenizer : ITokenizer
             return;
         }
 
-        string normalized = _normalizer.Normalize(segment);
+        string normalized = _normalizer.Normalize(segment, atTextStart);
         AddedTokenMatcher matcher = parseSpecialTokens ? _normalizedMatcher : _normalizedMatcherWithoutSpecial;
         int position = 0;
         while (!matcher.IsEmpty && matcher.TryFindNext(normalized, position, out int start, out int end, out AddedToken? token))

@@ -5,7 +5,9 @@ using System.Text.RegularExpressions;
 namespace AutoGlm.Tokenization;
 
 /// <summary>
-/// Builds a <see cref="Tokenizer"/> from a Hugging Face <c>tokenizer.json</c> holding a byte-level BPE model.
+/// Builds a <see cref="Tokenizer"/> from a Hugging Face <c>tokenizer.json</c> holding a BPE model, byte-level
+/// (ByteLevel pre-tokenizer and decoder) or SentencePiece-style (Prepend/Replace normalizer or Metaspace
+/// pre-tokenizer, character symbols with <c>byte_fallback</c>, Replace/ByteFallback/Fuse/Strip decoder).
 /// Components it cannot reproduce exactly fail here, naming the component and the file.
 /// </summary>
 /// <remarks>Stateless; safe to use from any thread.</remarks>
@@ -99,52 +101,113 @@ internal static class TokenizerJsonReader
             }
         }
 
-        TextNormalizer? normalizer = ReadNormalizer(JsonFile.Property(root, "normalizer"), source);
+        var steps = new List<TextNormalizerStep>();
+        if (JsonFile.Property(root, "normalizer") is { } normalizerElement)
+        {
+            AddNormalizer(normalizerElement, "normalizer", source, steps);
+        }
+
         var splitters = new List<TextSplitter>();
-        bool byteLevel = false;
-        bool addPrefixSpace = false;
+        var pre = new PreTokenizerState();
         if (JsonFile.Property(root, "pre_tokenizer") is { } preTokenizer)
         {
-            ReadPreTokenizer(preTokenizer, "pre_tokenizer", source, options, splitters, ref byteLevel, ref addPrefixSpace);
+            ReadPreTokenizer(preTokenizer, "pre_tokenizer", source, options, splitters, steps, ref pre);
         }
 
-        if (!byteLevel)
+        TextNormalizer? normalizer = steps.Count == 0 ? null : new TextNormalizer([.. steps]);
+        var decoder = new DecoderState();
+        if (JsonFile.Property(root, "decoder") is { } decoderElement)
         {
-            throw new TokenizerException(
-                $"The tokenizer file '{source}' has no ByteLevel pre-tokenizer, so it is not a byte-level BPE tokenizer (it looks like a SentencePiece-style one). AutoGlm supports byte-level BPE tokenizer.json files (GLM-4, GLM-Edge, Llama-3, Qwen) and tiktoken tokenizer.model files.");
+            ReadDecoder(decoderElement, "decoder", source, ref decoder);
         }
-
-        ReadDecoder(JsonFile.Property(root, "decoder"), "decoder", source);
 
         Dictionary<string, int> vocabulary = ReadVocabulary(model, source);
         Dictionary<long, MergeRule> merges = ReadMerges(model, vocabulary, source);
         bool ignoreMerges = JsonFile.Boolean(model, "ignore_merges", false, source, "model");
-        var bpe = new BytePairModel(vocabulary, merges, ignoreMerges, options.CachePieces);
-        return new Tokenizer(source, bpe, vocabulary, added, normalizer, [.. splitters], addPrefixSpace, addedTokensAreByteLevel: true);
-    }
-
-    private static TextNormalizer? ReadNormalizer(JsonElement? element, string source)
-    {
-        if (element is null)
+        bool byteFallback = JsonFile.Boolean(model, "byte_fallback", false, source, "model");
+        if (pre.ByteLevel)
         {
-            return null;
+            if (byteFallback || decoder.SentencePiece)
+            {
+                throw Unsupported(source, byteFallback ? "model.byte_fallback" : "decoder", byteFallback ? "true" : "a SentencePiece-style decoder", "a ByteLevel tokenizer without byte fallback and with a ByteLevel decoder");
+            }
+
+            var bpe = new BytePairModel(vocabulary, merges, ignoreMerges, options.CachePieces);
+            return new Tokenizer(source, bpe, vocabulary, added, normalizer, [.. splitters], pre.AddPrefixSpace, addedTokensAreByteLevel: true);
         }
 
-        var steps = new List<NormalizationForm?>();
-        AddNormalizer(element.Value, "normalizer", source, steps);
-        return steps.Count == 0 ? null : new TextNormalizer([.. steps]);
+        // No ByteLevel pre-tokenizer: a SentencePiece-style tokenizer whose symbols are characters.
+        if (decoder.ByteLevel)
+        {
+            throw new TokenizerException(
+                $"The tokenizer file '{source}' has a ByteLevel decoder but no ByteLevel pre-tokenizer, so its tokens would not decode to the text they encode. The file is inconsistent; use the tokenizer.json published with the model.");
+        }
+
+        if (ignoreMerges)
+        {
+            throw Unsupported(source, "model.ignore_merges", "true", "false for a tokenizer without a ByteLevel pre-tokenizer");
+        }
+
+        int unknownId = -1;
+        if (JsonFile.String(model, "unk_token", source, "model") is { } unknown)
+        {
+            unknownId = vocabulary.TryGetValue(unknown, out int id) ? id
+                : throw JsonFile.Invalid(source, "model.unk_token", $"names '{unknown}', which is not in model.vocab");
+        }
+
+        int[]? byteIds = null;
+        if (byteFallback)
+        {
+            byteIds = new int[256];
+            for (int b = 0; b < 256; b++)
+            {
+                byteIds[b] = vocabulary.TryGetValue(SentencePieceDecoding.ByteToken((byte)b), out int id) ? id : -1;
+            }
+        }
+
+        var level = new CharacterLevel(byteIds, unknownId, JsonFile.Boolean(model, "fuse_unk", false, source, "model"));
+        var characterModel = new BytePairModel(vocabulary, merges, level, options.CachePieces);
+        var decoding = new SentencePieceDecoding(
+            ByteFallback: decoder.ByteFallback,
+            StripLeadingSpace: decoder.StripLeadingSpace,
+            StripAllLeadingSpaces: false,
+            PerCharacterByteRepair: false,
+            StripAfterAddedTokens: false,
+            SpecialIds: new HashSet<int>(),
+            EmptyIds: new HashSet<int>(),
+            UnknownId: unknownId,
+            UnknownText: null,
+            ChatGlm3: false);
+        if (!decoder.ReplacesMetaspace && decoder.SentencePiece)
+        {
+            throw Unsupported(source, "decoder", "a decoder that keeps '▁'", "Replace('▁', ' ') or Metaspace with ByteFallback, Fuse and Strip");
+        }
+
+        return new Tokenizer(source, characterModel, vocabulary, added, normalizer, [.. splitters], addPrefixSpace: false, addedTokensAreByteLevel: false, decoding);
     }
 
-    private static void AddNormalizer(JsonElement element, string path, string source, List<NormalizationForm?> steps)
+    private static void AddNormalizer(JsonElement element, string path, string source, List<TextNormalizerStep> steps)
     {
+        if (element.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+
         string type = JsonFile.String(element, "type", source, path) ?? throw JsonFile.Invalid(source, path, "has no 'type'");
         switch (type)
         {
-            case "NFC": steps.Add(NormalizationForm.FormC); break;
-            case "NFD": steps.Add(NormalizationForm.FormD); break;
-            case "NFKC": steps.Add(NormalizationForm.FormKC); break;
-            case "NFKD": steps.Add(NormalizationForm.FormKD); break;
-            case "Lowercase": steps.Add(null); break;
+            case "NFC": steps.Add(new(TextNormalizerKind.Form, NormalizationForm.FormC)); break;
+            case "NFD": steps.Add(new(TextNormalizerKind.Form, NormalizationForm.FormD)); break;
+            case "NFKC": steps.Add(new(TextNormalizerKind.Form, NormalizationForm.FormKC)); break;
+            case "NFKD": steps.Add(new(TextNormalizerKind.Form, NormalizationForm.FormKD)); break;
+            case "Lowercase": steps.Add(new(TextNormalizerKind.Lowercase)); break;
+            case "Prepend":
+                steps.Add(new(TextNormalizerKind.Prepend, Text: JsonFile.String(element, "prepend", source, path) ?? throw JsonFile.Invalid(source, path, "has no 'prepend'")));
+                break;
+            case "Replace":
+                (string pattern, string content) = ReadReplace(element, path, source);
+                steps.Add(new(TextNormalizerKind.Replace, Text: pattern, Replacement: content));
+                break;
             case "Sequence":
                 int index = 0;
                 foreach (JsonElement child in (JsonFile.Property(element, "normalizers") ?? throw JsonFile.Invalid(source, path, "has no 'normalizers'")).EnumerateArray())
@@ -154,11 +217,26 @@ internal static class TokenizerJsonReader
 
                 break;
             default:
-                throw Unsupported(source, $"{path}.type", type, "NFC, NFD, NFKC, NFKD, Lowercase, Sequence");
+                throw Unsupported(source, $"{path}.type", type, "NFC, NFD, NFKC, NFKD, Lowercase, Prepend, Replace, Sequence");
         }
     }
 
-    private static void ReadPreTokenizer(JsonElement element, string path, string source, ReadOptions options, List<TextSplitter> splitters, ref bool byteLevel, ref bool addPrefixSpace)
+    /// <summary>Reads a Replace step's literal pattern and content (regular-expression patterns are not supported).</summary>
+    private static (string Pattern, string Content) ReadReplace(JsonElement element, string path, string source)
+    {
+        JsonElement pattern = JsonFile.Property(element, "pattern") ?? throw JsonFile.Invalid(source, path, "has no 'pattern'");
+        string literal = JsonFile.String(pattern, "String", source, $"{path}.pattern")
+            ?? throw Unsupported(source, $"{path}.pattern", pattern.GetRawText(), "a {\"String\": ...} pattern");
+        if (literal.Length == 0)
+        {
+            throw JsonFile.Invalid(source, $"{path}.pattern", "must not be empty");
+        }
+
+        string content = JsonFile.String(element, "content", source, path) ?? throw JsonFile.Invalid(source, path, "has no 'content'");
+        return (literal, content);
+    }
+
+    private static void ReadPreTokenizer(JsonElement element, string path, string source, ReadOptions options, List<TextSplitter> splitters, List<TextNormalizerStep> steps, ref PreTokenizerState state)
     {
         string type = JsonFile.String(element, "type", source, path) ?? throw JsonFile.Invalid(source, path, "has no 'type'");
         switch (type)
@@ -167,9 +245,12 @@ internal static class TokenizerJsonReader
                 int index = 0;
                 foreach (JsonElement child in (JsonFile.Property(element, "pretokenizers") ?? throw JsonFile.Invalid(source, path, "has no 'pretokenizers'")).EnumerateArray())
                 {
-                    ReadPreTokenizer(child, $"{path}.pretokenizers[{index++}]", source, options, splitters, ref byteLevel, ref addPrefixSpace);
+                    ReadPreTokenizer(child, $"{path}.pretokenizers[{index++}]", source, options, splitters, steps, ref state);
                 }
 
+                break;
+            case "Split" when IsDelimiterSplit(element, source, path, out char delimiter, out bool mergedWithNext):
+                splitters.Add(new DelimiterSplitter(delimiter, mergedWithNext));
                 break;
             case "Split":
                 splitters.Add(ReadSplit(element, path, source, options));
@@ -177,8 +258,43 @@ internal static class TokenizerJsonReader
             case "Digits":
                 splitters.Add(new DigitsSplitter(JsonFile.Boolean(element, "individual_digits", false, source, path)));
                 break;
+            case "Metaspace":
+                // Spaces become ▁ and ▁ is prepended before any split, as the reference does; it runs on the normalized text.
+                if (splitters.Count > 0 || state.ByteLevel)
+                {
+                    throw Unsupported(source, path, "Metaspace after another pre-tokenizer", "Metaspace as the first pre-tokenizer");
+                }
+
+                string replacement = JsonFile.String(element, "replacement", source, path) ?? "\u2581";
+                if (replacement != "\u2581")
+                {
+                    throw Unsupported(source, $"{path}.replacement", replacement, "'\u2581'");
+                }
+
+                string scheme = JsonFile.String(element, "prepend_scheme", source, path)
+                    ?? (JsonFile.Boolean(element, "add_prefix_space", true, source, path) ? "always" : "never");
+                MetaspacePrependScheme prepend = scheme switch
+                {
+                    "always" => MetaspacePrependScheme.Always,
+                    "first" => MetaspacePrependScheme.First,
+                    "never" => MetaspacePrependScheme.Never,
+                    _ => throw Unsupported(source, $"{path}.prepend_scheme", scheme, "always, first, never"),
+                };
+                steps.Add(new(TextNormalizerKind.Metaspace, PrependScheme: prepend));
+                if (JsonFile.Boolean(element, "split", true, source, path))
+                {
+                    splitters.Add(new DelimiterSplitter(TextNormalizer.Metaspace, mergedWithNext: true));
+                }
+
+                state.Metaspace = true;
+                break;
             case "ByteLevel":
-                byteLevel = true;
+                if (state.Metaspace)
+                {
+                    throw Unsupported(source, path, "ByteLevel after Metaspace", "one of ByteLevel or Metaspace");
+                }
+
+                state.ByteLevel = true;
                 if (JsonFile.Boolean(element, "add_prefix_space", false, source, path))
                 {
                     if (splitters.Count > 0)
@@ -186,7 +302,7 @@ internal static class TokenizerJsonReader
                         throw Unsupported(source, $"{path}.add_prefix_space", "true after another pre-tokenizer", "false, or ByteLevel as the first pre-tokenizer");
                     }
 
-                    addPrefixSpace = true;
+                    state.AddPrefixSpace = true;
                 }
 
                 if (JsonFile.Boolean(element, "use_regex", true, source, path))
@@ -196,8 +312,25 @@ internal static class TokenizerJsonReader
 
                 break;
             default:
-                throw Unsupported(source, $"{path}.type", type, "Split, ByteLevel, Digits, Sequence");
+                throw Unsupported(source, $"{path}.type", type, "Split, ByteLevel, Metaspace, Digits, Sequence");
         }
+    }
+
+    /// <summary>A Split on one literal character that keeps it with the piece before or after it (Gemma's Split on ' ').</summary>
+    private static bool IsDelimiterSplit(JsonElement element, string source, string path, out char delimiter, out bool mergedWithNext)
+    {
+        delimiter = default;
+        mergedWithNext = false;
+        string? behavior = JsonFile.String(element, "behavior", source, path);
+        if (behavior is not ("MergedWithPrevious" or "MergedWithNext") || JsonFile.Boolean(element, "invert", false, source, path)
+            || JsonFile.Property(element, "pattern") is not { } pattern || JsonFile.String(pattern, "String", source, $"{path}.pattern") is not { Length: 1 } literal)
+        {
+            return false;
+        }
+
+        delimiter = literal[0];
+        mergedWithNext = behavior == "MergedWithNext";
+        return true;
     }
 
     private static TextSplitter ReadSplit(JsonElement element, string path, string source, ReadOptions options)
@@ -260,25 +393,64 @@ internal static class TokenizerJsonReader
         }
     }
 
-    private static void ReadDecoder(JsonElement? element, string path, string source)
+    private static void ReadDecoder(JsonElement decoder, string path, string source, ref DecoderState state)
     {
-        if (element is not { } decoder)
+        if (decoder.ValueKind == JsonValueKind.Null)
         {
             return;
         }
 
         string type = JsonFile.String(decoder, "type", source, path) ?? throw JsonFile.Invalid(source, path, "has no 'type'");
-        if (type == "Sequence")
+        switch (type)
         {
-            int index = 0;
-            foreach (JsonElement child in (JsonFile.Property(decoder, "decoders") ?? throw JsonFile.Invalid(source, path, "has no 'decoders'")).EnumerateArray())
-            {
-                ReadDecoder(child, $"{path}.decoders[{index++}]", source);
-            }
-        }
-        else if (type != "ByteLevel")
-        {
-            throw Unsupported(source, $"{path}.type", type, "ByteLevel");
+            case "Sequence":
+                int index = 0;
+                foreach (JsonElement child in (JsonFile.Property(decoder, "decoders") ?? throw JsonFile.Invalid(source, path, "has no 'decoders'")).EnumerateArray())
+                {
+                    ReadDecoder(child, $"{path}.decoders[{index++}]", source, ref state);
+                }
+
+                break;
+            case "ByteLevel":
+                state.ByteLevel = true;
+                break;
+            case "Replace":
+                (string pattern, string content) = ReadReplace(decoder, path, source);
+                if (pattern != "\u2581" || content != " ")
+                {
+                    throw Unsupported(source, $"{path}.pattern", pattern, "a Replace of '\u2581' by ' '");
+                }
+
+                state.ReplacesMetaspace = true;
+                state.SentencePiece = true;
+                break;
+            case "ByteFallback":
+                state.ByteFallback = true;
+                state.SentencePiece = true;
+                break;
+            case "Fuse":
+                state.SentencePiece = true;
+                break;
+            case "Strip":
+                int start = JsonFile.Property(decoder, "start") is { ValueKind: JsonValueKind.Number } s && s.TryGetInt32(out int v) ? v : 0;
+                int stop = JsonFile.Property(decoder, "stop") is { ValueKind: JsonValueKind.Number } e && e.TryGetInt32(out int w) ? w : 0;
+                if (JsonFile.String(decoder, "content", source, path) != " " || start > 1 || stop != 0)
+                {
+                    throw Unsupported(source, path, $"Strip(content, start {start}, stop {stop})", "Strip(' ', start 0 or 1, stop 0)");
+                }
+
+                state.StripLeadingSpace |= start == 1;
+                state.SentencePiece = true;
+                break;
+            case "Metaspace":
+                string scheme = JsonFile.String(decoder, "prepend_scheme", source, path)
+                    ?? (JsonFile.Boolean(decoder, "add_prefix_space", true, source, path) ? "always" : "never");
+                state.StripLeadingSpace |= scheme != "never";
+                state.ReplacesMetaspace = true;
+                state.SentencePiece = true;
+                break;
+            default:
+                throw Unsupported(source, $"{path}.type", type, "ByteLevel, or Replace, ByteFallback, Fuse, Strip, Metaspace, Sequence");
         }
     }
 
@@ -363,7 +535,11 @@ internal static class TokenizerJsonReader
     }
 
     private static TokenizerException Unsupported(string source, string path, string value, string supported) =>
-        new($"The tokenizer file '{source}' uses '{value}' at '{path}', which AutoGlm does not support (supported: {supported}). Use a byte-level BPE tokenizer.json or a tiktoken tokenizer.model.");
+        new($"The tokenizer file '{source}' uses '{value}' at '{path}', which AutoGlm does not support (supported: {supported}). Use a BPE tokenizer.json (byte-level or SentencePiece-style), a tiktoken tokenizer.model or a SentencePiece BPE tokenizer.model.");
 
     private readonly record struct ReadOptions(bool HandWrittenPatterns, bool CachePieces);
+
+    private record struct PreTokenizerState(bool ByteLevel, bool AddPrefixSpace, bool Metaspace);
+
+    private record struct DecoderState(bool ByteLevel, bool SentencePiece, bool ReplacesMetaspace, bool ByteFallback, bool StripLeadingSpace);
 }
