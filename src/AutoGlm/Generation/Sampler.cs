@@ -196,7 +196,20 @@ internal sealed class Sampler
             norm = TensorPrimitives.Sum(weights);
             double limit = (double)topP * norm;
             float minP = options.MinP;
-            float threshold = Math.Max(FirstGatherThreshold, minP);
+
+            // The tokens below a threshold t weigh at most vocabulary × t together, so at t = (1 - top-p) × sum ÷
+            // vocabulary the tokens at or above t hold at least top-p of the mass: one gather is enough. On a flat
+            // distribution that gathers far fewer tokens than the fixed first threshold; on a peaked one it is tiny
+            // and the fixed threshold applies. Then one vector pass narrows it: of threshold × 4, 16 and 64, the
+            // highest whose tokens still hold top-p of the mass (a small margin absorbs the float sums' rounding;
+            // the gather below checks exactly and lowers the threshold if it must).
+            float enough = (float)((1.0 - topP) * norm / VocabularySize);
+            float threshold = Math.Max(Math.Max(FirstGatherThreshold, enough), minP);
+            if (minP == 0f)
+            {
+                // (With min-p, its floor already bounds the gather; the extra pass measured slower there.)
+                threshold = HighestThresholdHolding(weights, threshold, limit * 1.001);
+            }
             while (true)
             {
                 count = Gather(weights, threshold, out double gathered);
@@ -457,6 +470,39 @@ internal sealed class Sampler
         TensorPrimitives.Negate(keys, keys);
         keys.Sort(_candidateIds.AsSpan(start, count));
         TensorPrimitives.Negate(keys, keys);
+    }
+
+    // Of t, 4t, 16t and 64t, the highest whose weights at or above it sum to at least mass (t when none does).
+    private static float HighestThresholdHolding(ReadOnlySpan<float> weights, float t, double mass)
+    {
+        var t1 = Vector256.Create(t);
+        var t2 = Vector256.Create(t * 4f);
+        var t3 = Vector256.Create(t * 16f);
+        var t4 = Vector256.Create(t * 64f);
+        Vector256<float> s2 = Vector256<float>.Zero, s3 = Vector256<float>.Zero, s4 = Vector256<float>.Zero;
+        ref float first = ref MemoryMarshal.GetReference(weights);
+        int i = 0;
+        for (; i + Vector256<float>.Count <= weights.Length; i += Vector256<float>.Count)
+        {
+            Vector256<float> values = Vector256.LoadUnsafe(ref first, (nuint)i);
+            if (Vector256.GreaterThanOrEqualAny(values, t1))
+            {
+                s2 += Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(values, t2), values, Vector256<float>.Zero);
+                s3 += Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(values, t3), values, Vector256<float>.Zero);
+                s4 += Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(values, t4), values, Vector256<float>.Zero);
+            }
+        }
+
+        double m2 = Vector256.Sum(s2), m3 = Vector256.Sum(s3), m4 = Vector256.Sum(s4);
+        for (; i < weights.Length; i++)
+        {
+            float w = weights[i];
+            m2 += w >= t * 4f ? w : 0f;
+            m3 += w >= t * 16f ? w : 0f;
+            m4 += w >= t * 64f ? w : 0f;
+        }
+
+        return m4 >= mass ? t * 64f : m3 >= mass ? t * 16f : m2 >= mass ? t * 4f : t;
     }
 
     private int Gather(ReadOnlySpan<float> weights, float threshold, out double gathered)
