@@ -51,6 +51,33 @@ public sealed class GlmModelMetricsTests
         Assert.Equal(5, result.Tokens.Count);
     }
 
+    [Fact]
+    public async Task Load_WarmUp_RecordsNoMetricUntilTheFirstRequest()
+    {
+        using var factory = new TestMeterFactory();
+        var recorded = new ConcurrentQueue<(string Name, double Value)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (factory.Meters.Contains(instrument.Meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((i, value, _, _) => recorded.Enqueue((i.Name, value)));
+        listener.SetMeasurementEventCallback<int>((i, value, _, _) => recorded.Enqueue((i.Name, value)));
+        listener.SetMeasurementEventCallback<long>((i, value, _, _) => recorded.Enqueue((i.Name, value)));
+        listener.Start();
+
+        // The warm-up generation decodes one token; neither it nor its batch of one shows in the metrics.
+        await using GlmModel model = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MeterFactory = factory, WarmUp = true });
+        Assert.DoesNotContain(recorded, r => r.Name == "autoglm.batch.size");
+        Assert.DoesNotContain(recorded, r => r.Name == "gen_ai.server.time_to_first_token");
+
+        await model.GenerateAsync("metrics please", new GenerationOptions { Temperature = 0, MaxNewTokens = 3, IgnoreEos = true });
+        Assert.Equal(2, recorded.Count(r => r.Name == "autoglm.batch.size"));
+    }
+
     private sealed class TestMeterFactory : IMeterFactory
     {
         public List<Meter> Meters { get; } = [];

@@ -532,6 +532,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     private void DecodeStep(CancellationToken shutdown)
     {
         int rows = 0;
+        int measuredRows = 0;
         foreach (GenerationSequence sequence in _active)
         {
             if (sequence.Finished || sequence.IsPrefilling || sequence.Generated == 0)
@@ -539,6 +540,8 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
                 continue;
             }
 
+            // The batch-size metric counts the rows of requests that are measured (not the load-time warm-up).
+            measuredRows += sequence.Options.ExcludeFromMetrics ? 0 : 1;
             _stepTokens[rows] = sequence.NextInput;
             _rows[rows] = new DecoderRow(sequence.Slot, sequence.PastLength, 1);
             _rowSequences[rows] = sequence;
@@ -547,7 +550,11 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
         if (rows > 0 && RunStep(rows, rows, shutdown))
         {
-            _metrics?.DecodeStep(rows);
+            if (measuredRows > 0)
+            {
+                _metrics?.DecodeStep(measuredRows);
+            }
+
             for (int i = 0; i < rows; i++)
             {
                 SampleAndEmit(_rowSequences[i]!, i);
