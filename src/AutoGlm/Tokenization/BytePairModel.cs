@@ -182,15 +182,7 @@ internal sealed class BytePairModel
                 }
             }
 
-            if (count <= MaxLinearMergeLength)
-            {
-                count = MergeLinear(ids[..count]);
-                output.AddRange(ids[..count]);
-            }
-            else
-            {
-                MergeWithHeap(ids[..count], ref output);
-            }
+            MergeInto(ids[..count], ref output);
         }
         finally
         {
@@ -198,6 +190,19 @@ internal sealed class BytePairModel
             {
                 ArrayPool<int>.Shared.Return(rented);
             }
+        }
+    }
+
+    // Merges ids in place (a linear scan for short pieces, a heap for long ones) and appends the result.
+    private void MergeInto(Span<int> ids, ref PooledIdList output)
+    {
+        if (ids.Length <= MaxLinearMergeLength)
+        {
+            output.AddRange(ids[..MergeLinear(ids)]);
+        }
+        else
+        {
+            MergeWithHeap(ids, ref output);
         }
     }
 
@@ -235,15 +240,7 @@ internal sealed class BytePairModel
                 }
             }
 
-            if (count <= MaxLinearMergeLength)
-            {
-                count = MergeLinear(ids[..count]);
-                output.AddRange(ids[..count]);
-            }
-            else
-            {
-                MergeWithHeap(ids[..count], ref output);
-            }
+            MergeInto(ids[..count], ref output);
         }
         finally
         {
