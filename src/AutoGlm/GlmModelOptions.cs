@@ -69,8 +69,8 @@ public sealed record GlmModelOptions
 
     /// <summary>
     /// ONNX Runtime session config entries (<c>SessionOptions.AddSessionConfigEntry</c>, e.g.
-    /// <c>session.intra_op.allow_spinning</c> = <c>0</c>) for tuning beyond these options; none by default. They are
-    /// applied after AutoGlm's own entries and so override them (AutoGlm sets <c>session.force_spinning_stop</c> = <c>1</c>,
+    /// <c>session.intra_op.allow_spinning</c> = <c>0</c>) for tuning beyond these options; none by default. They
+    /// take precedence over AutoGlm's own entries (AutoGlm sets <c>session.force_spinning_stop</c> = <c>1</c>,
     /// and <c>session.disable_prepacking</c> = <c>1</c> for <see cref="AutoGlm.WeightLoading.Mapped"/>). ONNX Runtime
     /// ignores keys it does not know; keys are at most 128 characters, values at most 1024.
     /// </summary>

@@ -48,7 +48,7 @@ internal sealed class ModelSession : IDisposable
     /// <param name="intraOpThreads">ONNX Runtime's intra-op threads; 0 lets it choose.</param>
     /// <param name="weightLoading">How the weights reach the kernels.</param>
     /// <param name="logger">Where provider selection is logged, if anywhere.</param>
-    /// <param name="sessionConfig">Entries applied after AutoGlm's own, so they override them (<see cref="GlmModelOptions.OnnxRuntimeSessionConfig"/>).</param>
+    /// <param name="sessionConfig">Entries that take precedence over AutoGlm's own (<see cref="GlmModelOptions.OnnxRuntimeSessionConfig"/>).</param>
     public static ModelSession Open(
         GlmModelInfo info,
         ExecutionProvider provider,
@@ -72,12 +72,17 @@ internal sealed class ModelSession : IDisposable
         }
 
         options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
-        if (weightLoading == WeightLoading.Mapped)
+        // AutoGlm's own entries, unless the caller's entries set the same keys (ONNX Runtime would log a warning for the override).
+        if (weightLoading == WeightLoading.Mapped && sessionConfig?.ContainsKey(DisablePrepackingKey) != true)
         {
             options.AddSessionConfigEntry(DisablePrepackingKey, "1");
         }
 
-        options.AddSessionConfigEntry(ForceSpinningStopKey, "1");
+        if (sessionConfig?.ContainsKey(ForceSpinningStopKey) != true)
+        {
+            options.AddSessionConfigEntry(ForceSpinningStopKey, "1");
+        }
+
         if (sessionConfig is not null)
         {
             foreach ((string key, string value) in sessionConfig)
