@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using AutoGlm.ModelBuilder;
 using AutoGlm.Models;
+using AutoGlm.Tokenization;
 using GenAi = Microsoft.ML.OnnxRuntimeGenAI;
 
 namespace AutoGlm.Benchmarks;
@@ -21,7 +22,7 @@ namespace AutoGlm.Benchmarks;
 /// </remarks>
 internal static class BandwidthCeiling
 {
-    private const int Threads = 2;
+    private const int Threads = GenAiComparison.Threads; // ORT GenAI is opened by GenAiComparison.OpenGenAi with the same count
     private const int PromptTokens = 64;
     private const int NewTokens = 64;
     private const string EmbeddingName = "model.embed_tokens.weight";
@@ -165,56 +166,33 @@ internal static class BandwidthCeiling
 
     /// <summary>
     /// Sums the external-data lengths of <paramref name="modelPath"/>'s initializers (ModelProto.graph = 7,
-    /// GraphProto.initializer = 5, TensorProto.name = 8, external_data = 13 of key 1 / value 2), and the embedding's apart.
+    /// GraphProto.initializer = 5, TensorProto.name = 8, raw_data = 9, external_data = 13 of key 1 / value 2), and the
+    /// embedding's apart, with the protobuf reader the SentencePiece tokenizer uses.
     /// </summary>
     private static (long All, long Embedding) InitializerBytes(string modelPath)
     {
         byte[] model = File.ReadAllBytes(modelPath);
         long all = 0;
         long embedding = 0;
-        foreach ((int field, int start, int length) in Fields(model, 0, model.Length))
+        var file = new ProtobufReader(model, modelPath);
+        while (file.TryReadTag(out int field, out int wire))
         {
-            if (field != 7)
+            if (field != 7 || wire != 2)
             {
+                file.Skip(wire);
                 continue;
             }
 
-            foreach ((int graphField, int tensorStart, int tensorLength) in Fields(model, start, length))
+            var graph = new ProtobufReader(file.ReadBytes(out int graphOffset), modelPath, graphOffset);
+            while (graph.TryReadTag(out int graphField, out int graphWire))
             {
-                if (graphField != 5)
+                if (graphField != 5 || graphWire != 2)
                 {
+                    graph.Skip(graphWire);
                     continue;
                 }
 
-                string name = "";
-                long bytes = 0;
-                foreach ((int tensorField, int valueStart, int valueLength) in Fields(model, tensorStart, tensorLength))
-                {
-                    if (tensorField == 8)
-                    {
-                        name = Encoding.UTF8.GetString(model, valueStart, valueLength);
-                    }
-                    else if (tensorField == 9)
-                    {
-                        bytes += valueLength;
-                    }
-                    else if (tensorField == 13)
-                    {
-                        string key = "";
-                        string value = "";
-                        foreach ((int entryField, int entryStart, int entryLength) in Fields(model, valueStart, valueLength))
-                        {
-                            string text = Encoding.UTF8.GetString(model, entryStart, entryLength);
-                            (key, value) = entryField == 1 ? (text, value) : (key, text);
-                        }
-
-                        if (key == "length")
-                        {
-                            bytes += long.Parse(value, CultureInfo.InvariantCulture);
-                        }
-                    }
-                }
-
+                (string name, long bytes) = TensorBytes(graph.ReadBytes(out int tensorOffset), modelPath, tensorOffset);
                 all += bytes;
                 embedding += name == EmbeddingName ? bytes : 0;
             }
@@ -223,52 +201,51 @@ internal static class BandwidthCeiling
         return (all, embedding);
     }
 
-    /// <summary>The length-delimited fields of the protobuf message in <paramref name="data"/>[start..start+length); other wire types are skipped.</summary>
-    private static List<(int Field, int Start, int Length)> Fields(byte[] data, int start, int length)
+    private static (string Name, long Bytes) TensorBytes(ReadOnlySpan<byte> tensorProto, string modelPath, int offset)
     {
-        var fields = new List<(int, int, int)>();
-        int position = start;
-        int end = start + length;
-        while (position < end)
+        var tensor = new ProtobufReader(tensorProto, modelPath, offset);
+        string name = "";
+        long bytes = 0;
+        while (tensor.TryReadTag(out int field, out int wire))
         {
-            ulong tag = Varint(data, ref position);
-            int field = (int)(tag >> 3);
-            switch ((int)(tag & 7))
+            if (wire != 2 || field is not (8 or 9 or 13))
             {
-                case 0:
-                    Varint(data, ref position);
-                    break;
-                case 1:
-                    position += 8;
-                    break;
-                case 2:
-                    int size = (int)Varint(data, ref position);
-                    fields.Add((field, position, size));
-                    position += size;
-                    break;
-                case 5:
-                    position += 4;
-                    break;
-                default:
-                    throw new InvalidDataException($"unsupported protobuf wire type {tag & 7} at byte {position}");
+                tensor.Skip(wire);
+                continue;
+            }
+
+            ReadOnlySpan<byte> value = tensor.ReadBytes(out int valueOffset);
+            if (field == 8)
+            {
+                name = Encoding.UTF8.GetString(value);
+            }
+            else if (field == 9)
+            {
+                bytes += value.Length;
+            }
+            else
+            {
+                // external_data: a StringStringEntryProto; only "length" counts.
+                var entry = new ProtobufReader(value, modelPath, valueOffset);
+                string key = "";
+                string text = "";
+                while (entry.TryReadTag(out int entryField, out int entryWire))
+                {
+                    if (entryWire != 2 || entryField is not (1 or 2))
+                    {
+                        entry.Skip(entryWire);
+                        continue;
+                    }
+
+                    string read = Encoding.UTF8.GetString(entry.ReadBytes(out _));
+                    (key, text) = entryField == 1 ? (read, text) : (key, read);
+                }
+
+                bytes += key == "length" ? long.Parse(text, CultureInfo.InvariantCulture) : 0;
             }
         }
 
-        return fields;
-    }
-
-    private static ulong Varint(byte[] data, ref int position)
-    {
-        ulong value = 0;
-        for (int shift = 0; ; shift += 7)
-        {
-            byte b = data[position++];
-            value |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80)
-            {
-                return value;
-            }
-        }
+        return (name, bytes);
     }
 
     private static string LoadAverage() => GenAiComparison.LoadAverage();

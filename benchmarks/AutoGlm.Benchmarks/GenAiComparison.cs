@@ -27,7 +27,7 @@ namespace AutoGlm.Benchmarks;
 /// </remarks>
 internal static class GenAiComparison
 {
-    private const int Threads = 2;
+    internal const int Threads = 2;
     private const int PromptTokens = 64;
     private const int NewTokens = 128;
     private const int ConcurrentNewTokens = 32;
