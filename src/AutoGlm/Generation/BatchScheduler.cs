@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Text;
-using AutoGlm.Generation.Constraints;
 
 namespace AutoGlm.Generation;
 
@@ -30,7 +28,8 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     private readonly BatchSchedulerOptions _options;
     private readonly TimeProvider _time;
     private readonly KvSlotTable _slots;
-    private readonly Sampler _sampler;
+    private readonly TokenPicker _picker;
+    private readonly RequestValidator _validator;
     private readonly int _vocabulary;
     private readonly int[] _eosTokenIds;
     private readonly Lock _gate = new();
@@ -47,11 +46,6 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     private readonly GenerationSequence?[] _rowSequences;
     private readonly int[] _stepTokens;
     private readonly float[] _logits;
-
-    // Created on first use by the loop: the constraint masker and the log-probability scratch rows.
-    private ConstraintMasker? _masker;
-    private float[]? _rawRow;
-    private float[]? _expRow;
 
     private volatile bool _disposed;
     private Exception? _fault;
@@ -76,7 +70,8 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         _vocabulary = decoder.VocabularySize;
         _eosTokenIds = [.. options.EosTokenIds];
         _slots = new KvSlotTable(decoder, options.KvBudgetTokens ?? (int)Math.Min((long)decoder.MaxBatchSize * decoder.MaxSequenceLength, int.MaxValue));
-        _sampler = new Sampler(_vocabulary);
+        _picker = new TokenPicker(_vocabulary, textDecoder, _eosTokenIds);
+        _validator = new RequestValidator(decoder, textDecoder, _slots.Budget);
         _rows = new DecoderRow[decoder.MaxBatchSize];
         _rowSequences = new GenerationSequence?[decoder.MaxBatchSize];
         _stepTokens = new int[Math.Max(decoder.MaxBatchSize, options.PrefillChunkTokens)];
@@ -193,68 +188,8 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
     private int Validate(IReadOnlyList<int> prompt, GenerationOptions options)
     {
-        ArgumentNullException.ThrowIfNull(prompt);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        int contextLength = _decoder.MaxSequenceLength;
-        if (prompt.Count == 0)
-        {
-            throw new ArgumentException("The prompt is empty; a request needs at least one token to continue from.", nameof(prompt));
-        }
-
-        if (prompt.Count >= contextLength)
-        {
-            throw new ContextLengthExceededException(
-                Invariant($"The prompt has {prompt.Count} tokens but the model's context holds {contextLength} (MaxSequenceLength), which leaves no room to generate; shorten the prompt to at most {contextLength - 1} tokens."),
-                nameof(prompt),
-                prompt.Count,
-                contextLength);
-        }
-
-        for (int i = 0; i < prompt.Count; i++)
-        {
-            if ((uint)prompt[i] >= (uint)_vocabulary)
-            {
-                throw new ArgumentException(
-                    Invariant($"Prompt token {i} is {prompt[i]}, outside the model's vocabulary of {_vocabulary} ids; the prompt was encoded with a different tokenizer."),
-                    nameof(prompt));
-            }
-        }
-
-        int maxNewTokens = Math.Min(options.MaxNewTokens, contextLength - prompt.Count);
-        if (options.Constraint is { } constraint)
-        {
-            CheckConstraint(constraint, options, maxNewTokens);
-        }
-
-        int needed = prompt.Count + maxNewTokens;
-        if (!_slots.Budget.CanEverFit(needed))
-        {
-            throw new AutoGlmException(Invariant(
-                $"The request needs {needed} tokens of KV cache (a prompt of {prompt.Count} and up to {maxNewTokens} new tokens) but the KV budget holds {_slots.Budget.CapacityTokens} tokens in total, so it could never run; lower MaxNewTokens or shorten the prompt, or raise the KV budget."));
-        }
-
-        return maxNewTokens;
-    }
-
-    private void CheckConstraint(GenerationConstraint constraint, GenerationOptions options, int maxNewTokens)
-    {
-        if (options.StopSequences.Count > 0)
-        {
-            throw new ArgumentException("GenerationOptions.Constraint cannot be combined with StopSequences: a stop sequence could cut the value short. Remove the stop sequences; the constrained output ends by itself.", nameof(options));
-        }
-
-        if (_textDecoder.ConstraintVocabulary is null)
-        {
-            throw new ArgumentException("GenerationOptions.Constraint needs the model's tokenizer, but this scheduler has none; load the model with GlmModel.Load.", nameof(options));
-        }
-
-        if (constraint.MinimumTokens > maxNewTokens)
-        {
-            throw new GrammarException(
-                Invariant($"The constraint ({constraint.Description}) needs at least {constraint.MinimumTokens} new tokens (its shortest value plus the end token), but the request may generate only {maxNewTokens}; raise MaxNewTokens (max_tokens) or relax minItems/minLength/required in the schema."),
-                "maxTokens",
-                "#");
-        }
+        return _validator.Validate(prompt, options);
     }
 
     private GenerationSequence NewSequence(int[] prompt, GenerationOptions options, int maxNewTokens) =>
@@ -602,15 +537,8 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     {
         try
         {
-            Span<float> logits = _logits.AsSpan(row * _vocabulary, _vocabulary);
-            int? top = sequence.Options.TopLogProbabilities;
-            float logSumExp = top is null ? 0f : CaptureRow(logits);
-            int token = sequence.Grammar is { } grammar
-                ? (_masker ??= new ConstraintMasker(_textDecoder.ConstraintVocabulary!, _vocabulary)).Sample(
-                    _sampler, logits, sequence.Sampling!, grammar, sequence.MaxNewTokens - sequence.Generated, _eosTokenIds, sequence.Options.StopTokenIds)
-                : _sampler.Sample(logits, sequence.Sampling!);
-            sequence.Sampling!.Observe(token);
-            Emit(sequence, token, top is int count ? LogProbabilities(token, logSumExp, count) : null);
+            int token = _picker.Pick(sequence, _logits.AsSpan(row * _vocabulary, _vocabulary), out var logProbabilities);
+            Emit(sequence, token, logProbabilities);
         }
 #pragma warning disable CA1031 // Sampling or detokenising failures belong to this sequence alone.
         catch (Exception exception)
@@ -618,49 +546,6 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         {
             Retire(sequence, FinishReason.Cancelled, exception as AutoGlmException ?? AsModelError(exception, "sampling or decoding a token"));
         }
-    }
-
-    // Log probabilities come from the raw row (before penalties, temperature and masks), copied before sampling changes it.
-    private float CaptureRow(ReadOnlySpan<float> logits)
-    {
-        _rawRow ??= new float[_vocabulary];
-        _expRow ??= new float[_vocabulary];
-        logits.CopyTo(_rawRow);
-        float max = TensorPrimitives.Max(logits);
-        TensorPrimitives.Subtract(logits, max, _expRow);
-        TensorPrimitives.Exp(_expRow, _expRow);
-        return max + MathF.Log(TensorPrimitives.Sum(_expRow));
-    }
-
-    private (float Chosen, TokenLogProbability[] Top) LogProbabilities(int token, float logSumExp, int count)
-    {
-        float[] raw = _rawRow!;
-        var top = new TokenLogProbability[count];
-        int filled = 0;
-        for (int id = 0; id < raw.Length; id++)
-        {
-            float value = raw[id];
-            if (filled == count && (count == 0 || value <= top[count - 1].LogProbability))
-            {
-                continue;
-            }
-
-            int at = filled < count ? filled++ : count - 1;
-            while (at > 0 && top[at - 1].LogProbability < value)
-            {
-                top[at] = top[at - 1];
-                at--;
-            }
-
-            top[at] = new TokenLogProbability(id, value);
-        }
-
-        for (int i = 0; i < count; i++)
-        {
-            top[i] = top[i] with { LogProbability = top[i].LogProbability - logSumExp };
-        }
-
-        return (raw[token] - logSumExp, top);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
