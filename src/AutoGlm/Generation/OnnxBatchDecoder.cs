@@ -40,6 +40,15 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     private readonly int _logitsToKeepIndex;
     private readonly int[] _pastIndices;
     private readonly int[] _presentIndices;
+    private readonly int[] _promptRowOfSlot;
+    private readonly int[] _promptOffset;
+    private readonly bool[] _promptBatched;
+    private readonly long[] _promptKeep = new long[1];
+    private readonly double _logitsRowCost;
+    private long[]? _promptIds;
+    private long[]? _promptPositions;
+    private long[]? _promptMask;
+    private float[]? _promptLogits;
     private CancellationToken _registeredToken;
     private CancellationTokenRegistration _registration;
 
@@ -63,6 +72,10 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         VocabularySize = info.VocabularySize;
         _slotCapacity = new int[maxBatchSize];
         _slotLength = new int[maxBatchSize];
+        _promptRowOfSlot = new int[maxBatchSize];
+        _promptOffset = new int[maxBatchSize];
+        _promptBatched = new bool[maxBatchSize];
+        _logitsRowCost = info.VocabularySize / (12.0 * info.LayerCount * info.HiddenSize);
         _storage = new KvCacheStorage(info.LayerCount, info.KeyValueHeadCount, info.HeadSize, info.KvCacheIsFloat16 ? TensorElementType.Float16 : TensorElementType.Float);
 
         _ = RequireInput("input_ids");
@@ -92,6 +105,12 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
 
     /// <summary>Bytes of KV cache currently allocated.</summary>
     public long KvBytesAllocated => _storage.BytesAllocated;
+
+    /// <summary>Gets how many prompt rows ran batched with others so far (each batched row counts once).</summary>
+    internal long BatchedPromptRows { get; private set; }
+
+    /// <summary>Copies the keys one layer holds for the first <paramref name="positions"/> positions of a slot's head (float caches only), for tests.</summary>
+    internal float[] ReadKeys(int layer, int slot, int head, int positions) => _storage.ReadKeys(layer, slot, head, positions);
 
     public void AllocateSlot(int slot, int tokenCapacity)
     {
@@ -180,11 +199,13 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             RunDecode(rows, tokenIds, logits, first, last - first + 1, cancellationToken);
         }
 
+        // Prompts that start together (empty past, several tokens) run as batches; a lone prompt runs as before.
+        bool batched = CountPrompts(rows) >= 2 && RunPromptBatches(rows, tokenIds, logits, cancellationToken);
         int offset = 0;
         for (int i = 0; i < rows.Length; i++)
         {
             DecoderRow row = rows[i];
-            if (row.TokenCount > 1)
+            if (row.TokenCount > 1 && !(batched && _promptBatched[i]))
             {
                 RunPrefill(row, tokenIds.Slice(offset, row.TokenCount), logits.Slice(i * VocabularySize, VocabularySize), cancellationToken);
             }
@@ -248,6 +269,158 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
                 batch.Logits.AsSpan(r * VocabularySize, VocabularySize).CopyTo(logits.Slice(i * VocabularySize, VocabularySize));
             }
         }
+    }
+
+    private static int CountPrompts(ReadOnlySpan<DecoderRow> rows)
+    {
+        int prompts = 0;
+        foreach (DecoderRow row in rows)
+        {
+            prompts += IsPrompt(row) ? 1 : 0;
+        }
+
+        return prompts;
+    }
+
+    // A prompt row starts a sequence: GroupQueryAttention's prompt mode (new tokens == mask width) takes several
+    // of them in one batch, right-padded with per-row lengths; rows with a past must run alone.
+    private static bool IsPrompt(DecoderRow row) => row.PastLength == 0 && row.TokenCount > 1;
+
+    /// <summary>
+    /// Runs the prompt rows whose slots are adjacent in groups of two or more, binding the storage rows of each
+    /// group directly as its past/present (every slot of the range starts its prompt, so nothing held is
+    /// overwritten); marks the rows it ran in <see cref="_promptBatched"/>. Returns whether any group ran.
+    /// </summary>
+    private bool RunPromptBatches(ReadOnlySpan<DecoderRow> rows, ReadOnlySpan<int> tokenIds, Span<float> logits, CancellationToken cancellationToken)
+    {
+        _promptRowOfSlot.AsSpan().Fill(-1);
+        _promptBatched.AsSpan().Clear();
+        int offset = 0;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if (IsPrompt(rows[i]))
+            {
+                _promptRowOfSlot[rows[i].Slot] = i;
+                _promptOffset[i] = offset;
+            }
+
+            offset += rows[i].TokenCount;
+        }
+
+        bool any = false;
+        int slot = 0;
+        while (slot < MaxBatchSize)
+        {
+            if (_promptRowOfSlot[slot] < 0)
+            {
+                slot++;
+                continue;
+            }
+
+            // Grow the group over adjacent prompt slots while the padding it costs stays small.
+            int first = slot;
+            int longest = rows[_promptRowOfSlot[slot]].TokenCount;
+            int shortest = longest;
+            int sum = longest;
+            slot++;
+            while (slot < MaxBatchSize && _promptRowOfSlot[slot] >= 0)
+            {
+                int length = rows[_promptRowOfSlot[slot]].TokenCount;
+                int count = slot - first + 1;
+                if (!PaddingIsCheap(count, Math.Max(longest, length), Math.Min(shortest, length), sum + length))
+                {
+                    break;
+                }
+
+                longest = Math.Max(longest, length);
+                shortest = Math.Min(shortest, length);
+                sum += length;
+                slot++;
+            }
+
+            if (slot - first >= 2)
+            {
+                RunPromptBatch(rows, tokenIds, logits, first, slot - first, longest, shortest, cancellationToken);
+                any = true;
+            }
+        }
+
+        return any;
+    }
+
+    /// <summary>
+    /// Whether a group of <paramref name="count"/> prompts is worth running padded: the wasted work — pad tokens
+    /// through every layer, plus the logits rows kept only because the rows end at different positions — stays
+    /// within an eighth of the real tokens. A logits row is weighed as the vocabulary projection against a
+    /// token's pass through the layers (about 12 × hidden² multiply-adds per layer).
+    /// </summary>
+    private bool PaddingIsCheap(int count, int longest, int shortest, int sum)
+    {
+        double padTokens = ((double)count * longest) - sum;
+        double extraLogitRows = (double)count * (longest - shortest);
+        return padTokens + (extraLogitRows * _logitsRowCost) <= sum / 8.0;
+    }
+
+    private void RunPromptBatch(ReadOnlySpan<DecoderRow> rows, ReadOnlySpan<int> tokenIds, Span<float> logits, int first, int count, int longest, int shortest, CancellationToken cancellationToken)
+    {
+        // Right-padded rows: positions 0..longest-1 each; pad tokens are masked out (seqlens_k per row) and the
+        // keys they write land past the row's real tokens, which the slot's own next tokens overwrite.
+        int keep = longest - shortest + 1;
+        int cells = count * longest;
+        long[] ids = Rent(ref _promptIds, cells);
+        long[] positions = Rent(ref _promptPositions, cells);
+        long[] mask = Rent(ref _promptMask, cells);
+        float[] rowLogits = Rent(ref _promptLogits, count * keep * VocabularySize);
+        for (int r = 0; r < count; r++)
+        {
+            int i = _promptRowOfSlot[first + r];
+            int length = rows[i].TokenCount;
+            ReadOnlySpan<int> tokens = tokenIds.Slice(_promptOffset[i], length);
+            Span<long> rowIds = ids.AsSpan(r * longest, longest);
+            for (int j = 0; j < length; j++)
+            {
+                rowIds[j] = tokens[j];
+            }
+
+            rowIds[length..].Clear();
+            for (int j = 0; j < longest; j++)
+            {
+                positions[(r * longest) + j] = j;
+            }
+
+            FillMask(mask.AsSpan(r * longest, longest), length);
+        }
+
+        _promptKeep[0] = keep;
+        KvCacheView kv = _storage.GetView(first, count);
+        using OrtValue idsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids.AsMemory(0, cells), [count, longest]);
+        using OrtValue maskValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, mask.AsMemory(0, cells), [count, longest]);
+        using OrtValue positionValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, positions.AsMemory(0, cells), [count, longest]);
+        using OrtValue keepValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _promptKeep.AsMemory(), _logitsToKeepShape);
+        using OrtValue logitsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, rowLogits.AsMemory(0, count * keep * VocabularySize), [count, keep, VocabularySize]);
+        using OrtIoBinding binding = Bind(idsValue, maskValue, positionValue, keepValue, logitsValue, kv);
+        Run(binding, cancellationToken);
+
+        // Kept positions are longest-keep .. longest-1; a row's last real token is at length-1.
+        for (int r = 0; r < count; r++)
+        {
+            int i = _promptRowOfSlot[first + r];
+            int kept = rows[i].TokenCount - shortest;
+            rowLogits.AsSpan(((r * keep) + kept) * VocabularySize, VocabularySize).CopyTo(logits.Slice(i * VocabularySize, VocabularySize));
+            _promptBatched[i] = true;
+        }
+
+        BatchedPromptRows += count;
+    }
+
+    private static T[] Rent<T>(ref T[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length)
+        {
+            buffer = new T[length];
+        }
+
+        return buffer;
     }
 
     private void RunPrefill(DecoderRow row, ReadOnlySpan<int> tokens, Span<float> logits, CancellationToken cancellationToken)
