@@ -1,4 +1,5 @@
 using AutoGlm.Generation;
+using AutoGlm.ModelBuilder;
 using AutoGlm.Models;
 using AutoGlm.Runtime;
 
@@ -9,13 +10,142 @@ namespace AutoGlm.IntegrationTests;
 /// row's logits, KV and greedy tokens equal those of the prompt run alone.
 /// </summary>
 [Collection(TinyModelCollection.Name)]
-public sealed class BatchedPrefillTests
+public sealed class BatchedPrefillTests : IDisposable
 {
+    private static readonly GenerationOptions s_greedy = new() { Temperature = 0f, MaxNewTokens = 10, IgnoreEos = true };
     private readonly TinyModelFixture _fixture;
+    private readonly string _root = Directory.CreateTempSubdirectory("autoglm-prefill-").FullName;
 
     public BatchedPrefillTests(TinyModelFixture fixture)
     {
         _fixture = fixture;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    // Through the scheduler: four prompts of 12-13 tokens queued together are prefilled as one batch, and each
+    // request's greedy tokens equal its run alone.
+    [Theory]
+    [InlineData(ModelPrecision.Fp32)]
+    [InlineData(ModelPrecision.Int4)]
+    public async Task GenerateAsync_PromptsArrivingTogether_ArePrefilledInOneBatchAndMatchTheirSoloRuns(ModelPrecision precision)
+    {
+        string folder = await BuildAsync(precision);
+        int[][] prompts = [Prompt(12, 1), Prompt(13, 2), Prompt(12, 3), Prompt(13, 4)];
+        await using GlmModel solo = GlmModel.Load(folder, new GlmModelOptions { MaxBatchSize = 1, WarmUp = false });
+        var expected = new List<int[]>();
+        foreach (int[] prompt in prompts)
+        {
+            expected.Add(Ids(await solo.GenerateAsync(prompt, s_greedy)));
+        }
+
+        OnnxBatchDecoder? inner = null;
+        GatedDecoder? gated = null;
+        await using GlmModel model = GlmModel.LoadWithDecorator(folder, new GlmModelOptions { MaxBatchSize = 4, WarmUp = false }, d =>
+        {
+            inner = (OnnxBatchDecoder)d;
+            return gated = new GatedDecoder(d);
+        });
+        Task<GenerationResult>[] runs = await SubmitTogetherAsync(model, gated!, prompts, [.. prompts.Select(_ => CancellationToken.None)]);
+        GenerationResult[] results = await Task.WhenAll(runs);
+
+        Assert.Equal(4, inner!.BatchedPromptRows);
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(expected[i], Ids(results[i]));
+        }
+
+        Assert.Equal(0, model.KvTokensInUse);
+        Assert.Equal(0, model.KvBytesAllocated);
+    }
+
+    // A batched prefill that fails in the model fails every request in it and frees their slots; the model serves on.
+    [Fact]
+    public async Task GenerateAsync_BatchedPrefillFails_FailsAllItsRequestsAndFreesTheirSlots()
+    {
+        int[][] prompts = [Prompt(12, 1), Prompt(13, 2), Prompt(12, 3)];
+        OnnxBatchDecoder? inner = null;
+        GatedDecoder? gated = null;
+        await using GlmModel model = GlmModel.LoadWithDecorator(_fixture.ModelPath, new GlmModelOptions { MaxBatchSize = 4, WarmUp = false }, d =>
+        {
+            inner = (OnnxBatchDecoder)d;
+            return gated = new GatedDecoder(d);
+        });
+        int vocabulary = model.Info.VocabularySize;
+        bool failed = false;
+        gated!.OnStep = (rows, tokens) =>
+        {
+            if (!failed && rows.Length == 3 && rows.All(r => r.PastLength == 0))
+            {
+                // An id past the vocabulary makes the embedding Gather of the batched run fail inside ONNX Runtime.
+                failed = true;
+                tokens[^1] = vocabulary + 5;
+            }
+
+            return tokens;
+        };
+        Task<GenerationResult>[] runs = await SubmitTogetherAsync(model, gated, prompts, [.. prompts.Select(_ => CancellationToken.None)]);
+
+        foreach (Task<GenerationResult> run in runs)
+        {
+            AutoGlmNativeException error = await Assert.ThrowsAsync<AutoGlmNativeException>(() => run);
+            Assert.Contains("Gather", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.True(failed);
+        Assert.Equal(0, inner!.BatchedPromptRows);
+        Assert.Equal(0, model.KvTokensInUse);
+        Assert.Equal(0, model.KvBytesAllocated);
+        await using GlmModel solo = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MaxBatchSize = 1, WarmUp = false });
+        Assert.Equal(Ids(await solo.GenerateAsync(prompts[0], s_greedy)), Ids(await model.GenerateAsync(prompts[0], s_greedy)));
+    }
+
+    // A request cancelled while its batched prefill runs leaves at the next step; the others keep their solo tokens.
+    [Fact]
+    public async Task GenerateAsync_RequestCancelledDuringBatchedPrefill_LeavesAndTheOthersMatchTheirSoloRuns()
+    {
+        int[][] prompts = [Prompt(12, 1), Prompt(13, 2), Prompt(12, 3)];
+        await using GlmModel solo = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MaxBatchSize = 1, WarmUp = false });
+        var expected = new List<int[]>();
+        foreach (int[] prompt in prompts)
+        {
+            expected.Add(Ids(await solo.GenerateAsync(prompt, s_greedy)));
+        }
+
+        OnnxBatchDecoder? inner = null;
+        GatedDecoder? gated = null;
+        await using GlmModel model = GlmModel.LoadWithDecorator(_fixture.ModelPath, new GlmModelOptions { MaxBatchSize = 4, WarmUp = false }, d =>
+        {
+            inner = (OnnxBatchDecoder)d;
+            return gated = new GatedDecoder(d);
+        });
+        using var cancel = new CancellationTokenSource();
+        gated!.OnStep = (rows, tokens) =>
+        {
+            if (rows.Length == 3 && rows.All(r => r.PastLength == 0))
+            {
+                cancel.Cancel();
+            }
+
+            return tokens;
+        };
+        Task<GenerationResult>[] runs = await SubmitTogetherAsync(model, gated, prompts, [CancellationToken.None, cancel.Token, CancellationToken.None]);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runs[1]);
+        Assert.Equal(expected[0], Ids(await runs[0]));
+        Assert.Equal(expected[2], Ids(await runs[2]));
+        Assert.Equal(3, inner!.BatchedPromptRows);
+        Assert.Equal(0, model.KvTokensInUse);
+        Assert.Equal(0, model.KvBytesAllocated);
     }
 
     // The fact the batched path rests on: ONNX Runtime's CPU GroupQueryAttention, given a right-padded batch of
@@ -132,6 +262,36 @@ public sealed class BatchedPrefillTests
             AssertKvEqualsSolo(session, info, decoder, slots[p], prompts[p]);
         }
     }
+
+    // A one-token request holds the first step at the gate while the prompts queue up behind it; then all of them
+    // are admitted in one scheduler iteration and prefilled in one step.
+    private static async Task<Task<GenerationResult>[]> SubmitTogetherAsync(GlmModel model, GatedDecoder gated, int[][] prompts, CancellationToken[] tokens)
+    {
+        Task<GenerationResult> blocker = model.GenerateAsync([5, 6, 7], new GenerationOptions { Temperature = 0f, MaxNewTokens = 1, IgnoreEos = true });
+        Assert.True(gated.FirstStepEntered.Wait(TimeSpan.FromSeconds(30)));
+        Task<GenerationResult>[] runs = [.. prompts.Select((p, i) => model.GenerateAsync(p, s_greedy, tokens[i]))];
+        SpinWait.SpinUntil(() => model.QueuedRequestCount == prompts.Length, TimeSpan.FromSeconds(30));
+        Assert.Equal(prompts.Length, model.QueuedRequestCount);
+        gated.Release.Set();
+        await blocker;
+        return runs;
+    }
+
+    private async Task<string> BuildAsync(ModelPrecision precision)
+    {
+        if (precision == ModelPrecision.Fp32)
+        {
+            return _fixture.ModelPath;
+        }
+
+        string checkpoint = Path.Combine(_root, "checkpoint");
+        string folder = Path.Combine(_root, "model");
+        await RandomCheckpoint.WriteAsync(new RandomCheckpointOptions { Preset = "tiny", Seed = 1 }, checkpoint);
+        await GlmModelBuilder.BuildAsync(checkpoint, folder, new ModelBuildOptions { Precision = precision });
+        return folder;
+    }
+
+    private static int[] Ids(GenerationResult result) => [.. result.Tokens.Select(t => t.Id)];
 
     private static void AssertKvEqualsSolo(OrtSession session, GlmModelInfo info, OnnxBatchDecoder decoder, int slot, int[] prompt)
     {
