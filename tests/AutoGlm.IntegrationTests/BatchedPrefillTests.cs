@@ -233,13 +233,16 @@ public sealed class BatchedPrefillTests : IDisposable
         }
     }
 
-    // Lengths far apart are not padded together (the pad would cost more than it saves), and slots that are
-    // not adjacent cannot share a batch; every row still gets its solo logits and KV.
+    // Lengths far apart are not padded together (the pad would cost more than it saves); close lengths are, in
+    // any slot order: over their storage rows when the slots are a contiguous range, else over a scratch block
+    // copied into the slots. Every row gets its solo logits and KV either way.
     [Theory]
     [InlineData(new[] { 0, 1, 2 }, new[] { 40, 3, 17 }, 0)]
-    [InlineData(new[] { 0, 2, 3 }, new[] { 20, 20, 21 }, 2)]
-    [InlineData(new[] { 3, 1, 0 }, new[] { 12, 13, 12 }, 2)]
-    public void Step_PromptsOfFarLengthsOrApartSlots_GiveTheLogitsAndKvOfEachPromptAlone(int[] slots, int[] lengths, int batchedRows)
+    [InlineData(new[] { 0, 2, 3 }, new[] { 20, 20, 21 }, 3)]
+    [InlineData(new[] { 3, 1, 0 }, new[] { 12, 13, 12 }, 3)]
+    [InlineData(new[] { 2, 0, 1 }, new[] { 12, 13, 12 }, 3)]
+    [InlineData(new[] { 0, 1, 2, 3 }, new[] { 8, 40, 9, 41 }, 4)]
+    public void Step_PromptsInAnySlotsOfAnyLengths_GiveTheLogitsAndKvOfEachPromptAlone(int[] slots, int[] lengths, int batchedRows)
     {
         GlmModelInfo info = ModelFolder.Read(_fixture.ModelPath);
         using OrtSession session = OrtSession.Create(Path.Combine(_fixture.ModelPath, "model.onnx"));
@@ -251,7 +254,7 @@ public sealed class BatchedPrefillTests : IDisposable
             decoder.AllocateSlot(slot, 100);
         }
 
-        float[] logits = new float[3 * vocabulary];
+        float[] logits = new float[slots.Length * vocabulary];
         DecoderRow[] rows = [.. slots.Select((slot, i) => new DecoderRow(slot, 0, lengths[i]))];
         decoder.Step(rows, [.. prompts.SelectMany(p => p)], logits, CancellationToken.None);
         Assert.Equal(batchedRows, decoder.BatchedPromptRows);
@@ -260,6 +263,13 @@ public sealed class BatchedPrefillTests : IDisposable
         {
             AssertClose(OnnxBatchDecoderTests.PlainLogits(session, info, prompts[p]), logits.AsSpan(p * vocabulary, vocabulary).ToArray(), 1e-4);
             AssertKvEqualsSolo(session, info, decoder, slots[p], prompts[p]);
+        }
+
+        // Values too: one decode step of every row (past = its prompt) equals the plain run of prompt + token.
+        decoder.Step([.. slots.Select((slot, i) => new DecoderRow(slot, lengths[i], 1))], [.. slots.Select((_, i) => 5 + i)], logits, CancellationToken.None);
+        for (int p = 0; p < prompts.Length; p++)
+        {
+            AssertClose(OnnxBatchDecoderTests.PlainLogits(session, info, [.. prompts[p], 5 + p]), logits.AsSpan(p * vocabulary, vocabulary).ToArray(), 1e-4);
         }
     }
 
