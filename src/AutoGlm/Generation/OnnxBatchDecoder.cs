@@ -16,13 +16,11 @@ namespace AutoGlm.Generation;
 /// that range that is not decoding this step becomes a filler row whose one new position lands just past
 /// its real tokens — nothing it holds is overwritten, and the slot's own next tokens overwrite the filler.
 /// Then the prompts that start in this step (empty past, several tokens) whose lengths are close run as one
-/// right-padded batch — over their storage rows when their slots are adjacent, else over a scratch block
-/// copied into the slots afterwards. GroupQueryAttention takes a
-/// batch of prompts with per-row lengths, but not a batch of chunks after a past — and every other
-/// multi-token (prefill) row runs on its own slot, a lone prompt exactly as before. The decode attention
-/// mask always spans the storage's full row length, so the tensors of a decode batch keep their shapes from
-/// step to step and are reused:
-/// steady-state decoding allocates no managed memory.
+/// right-padded batch, over their storage rows when their slots are adjacent, else over a scratch block copied
+/// into the slots afterwards (GroupQueryAttention takes a batch of prompts with per-row lengths, but not a batch
+/// of chunks after a past). Every other multi-token (prefill) row runs on its own slot, a lone prompt exactly
+/// as before. The decode attention mask always spans the storage's full row length, so the tensors of a decode
+/// batch keep their shapes from step to step and are reused: steady-state decoding allocates no managed memory.
 /// </para>
 /// <para>
 /// KV memory follows the tokens held, not the capacity reserved: rows grow 256 positions at a time when the
