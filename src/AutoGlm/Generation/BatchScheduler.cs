@@ -440,7 +440,16 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
                 continue;
             }
 
-            int count = Math.Min(sequence.Prompt.Length - sequence.PastLength, chunk - tokens);
+            // A prompt that has not started joins a step that already has rows only whole: prompts that start
+            // together run as one padded batch, while a split one would run its first piece alone. It leads
+            // the next step instead, where a prompt longer than the budget is chunked as before.
+            int remaining = sequence.Prompt.Length - sequence.PastLength;
+            if (rows > 0 && sequence.PastLength == 0 && remaining > chunk - tokens)
+            {
+                continue;
+            }
+
+            int count = Math.Min(remaining, chunk - tokens);
             sequence.Prompt.AsSpan(sequence.PastLength, count).CopyTo(_stepTokens.AsSpan(tokens));
             _rows[rows] = new DecoderRow(sequence.Slot, sequence.PastLength, count);
             _rowSequences[rows] = sequence;

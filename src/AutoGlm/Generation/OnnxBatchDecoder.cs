@@ -7,16 +7,20 @@ namespace AutoGlm.Generation;
 
 /// <summary>
 /// Runs a GLM decoder graph (docs/model-contract.md) for the batch scheduler: one KV slot per sequence in a
-/// <see cref="KvCacheStorage"/> updated in place, decode rows batched into one run, prefill chunks run per row.
+/// <see cref="KvCacheStorage"/> updated in place, decode rows batched into one run, prompts that start together
+/// batched into one run, other prefill chunks run per row.
 /// </summary>
 /// <remarks>
 /// <para>
 /// A step runs its single-token (decode) rows together over the contiguous slot range they span; a slot in
 /// that range that is not decoding this step becomes a filler row whose one new position lands just past
 /// its real tokens — nothing it holds is overwritten, and the slot's own next tokens overwrite the filler.
-/// Then each multi-token (prefill) row runs on its own slot. The attention mask always spans the storage's
-/// full row length, so the tensors of a decode batch keep their shapes from step to step and are reused:
-/// steady-state decoding allocates no managed memory.
+/// Then the prompts that start in this step (empty past, several tokens) whose lengths are close run as one
+/// right-padded batch, over their storage rows when their slots are adjacent, else over a scratch block copied
+/// into the slots afterwards (GroupQueryAttention takes a batch of prompts with per-row lengths, but not a batch
+/// of chunks after a past). Every other multi-token (prefill) row runs on its own slot, a lone prompt exactly
+/// as before. The decode attention mask always spans the storage's full row length, so the tensors of a decode
+/// batch keep their shapes from step to step and are reused: steady-state decoding allocates no managed memory.
 /// </para>
 /// <para>
 /// KV memory follows the tokens held, not the capacity reserved: rows grow 256 positions at a time when the
@@ -40,6 +44,17 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     private readonly int _logitsToKeepIndex;
     private readonly int[] _pastIndices;
     private readonly int[] _presentIndices;
+    private readonly int[] _promptOrder;
+    private readonly int[] _promptBatchRow;
+    private readonly int[] _promptOffset;
+    private readonly KvCacheStorage _scratch;
+    private readonly bool[] _promptBatched;
+    private readonly long[] _promptKeep = new long[1];
+    private readonly double _logitsRowCost;
+    private long[]? _promptIds;
+    private long[]? _promptPositions;
+    private long[]? _promptMask;
+    private float[]? _promptLogits;
     private CancellationToken _registeredToken;
     private CancellationTokenRegistration _registration;
 
@@ -63,7 +78,13 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         VocabularySize = info.VocabularySize;
         _slotCapacity = new int[maxBatchSize];
         _slotLength = new int[maxBatchSize];
+        _promptOrder = new int[maxBatchSize];
+        _promptBatchRow = new int[maxBatchSize];
+        _promptOffset = new int[maxBatchSize];
+        _promptBatched = new bool[maxBatchSize];
+        _logitsRowCost = info.VocabularySize / (12.0 * info.LayerCount * info.HiddenSize);
         _storage = new KvCacheStorage(info.LayerCount, info.KeyValueHeadCount, info.HeadSize, info.KvCacheIsFloat16 ? TensorElementType.Float16 : TensorElementType.Float);
+        _scratch = new KvCacheStorage(info.LayerCount, info.KeyValueHeadCount, info.HeadSize, _storage.ElementType);
 
         _ = RequireInput("input_ids");
         _ = RequireInput("attention_mask");
@@ -92,6 +113,12 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
 
     /// <summary>Bytes of KV cache currently allocated.</summary>
     public long KvBytesAllocated => _storage.BytesAllocated;
+
+    /// <summary>Gets how many prompt rows ran batched with others so far (each batched row counts once).</summary>
+    internal long BatchedPromptRows { get; private set; }
+
+    /// <summary>Copies the keys one layer holds for the first <paramref name="positions"/> positions of a slot's head (float caches only), for tests.</summary>
+    internal float[] ReadKeys(int layer, int slot, int head, int positions) => _storage.ReadKeys(layer, slot, head, positions);
 
     public void AllocateSlot(int slot, int tokenCapacity)
     {
@@ -180,11 +207,13 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             RunDecode(rows, tokenIds, logits, first, last - first + 1, cancellationToken);
         }
 
+        // Prompts that start together (empty past, several tokens) run as batches; a lone prompt runs as before.
+        bool batched = CountPrompts(rows) >= 2 && RunPromptBatches(rows, tokenIds, logits, cancellationToken);
         int offset = 0;
         for (int i = 0; i < rows.Length; i++)
         {
             DecoderRow row = rows[i];
-            if (row.TokenCount > 1)
+            if (row.TokenCount > 1 && !(batched && _promptBatched[i]))
             {
                 RunPrefill(row, tokenIds.Slice(offset, row.TokenCount), logits.Slice(i * VocabularySize, VocabularySize), cancellationToken);
             }
@@ -203,6 +232,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _registration.Dispose();
         InvalidateBatches();
         _storage.Dispose();
+        _scratch.Dispose();
         _runOptions.Dispose();
     }
 
@@ -248,6 +278,215 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
                 batch.Logits.AsSpan(r * VocabularySize, VocabularySize).CopyTo(logits.Slice(i * VocabularySize, VocabularySize));
             }
         }
+    }
+
+    private static int CountPrompts(ReadOnlySpan<DecoderRow> rows)
+    {
+        int prompts = 0;
+        foreach (DecoderRow row in rows)
+        {
+            prompts += IsPrompt(row) ? 1 : 0;
+        }
+
+        return prompts;
+    }
+
+    // A prompt row starts a sequence: GroupQueryAttention's prompt mode (new tokens == mask width) takes several
+    // of them in one batch, right-padded with per-row lengths; rows with a past must run alone.
+    private static bool IsPrompt(DecoderRow row) => row.PastLength == 0 && row.TokenCount > 1;
+
+    /// <summary>
+    /// Runs the prompt rows in groups of two or more of close lengths (shortest first), and marks the rows it ran
+    /// in <see cref="_promptBatched"/>; a row that fits no group is left to run alone. Returns whether any group ran.
+    /// </summary>
+    private bool RunPromptBatches(ReadOnlySpan<DecoderRow> rows, ReadOnlySpan<int> tokenIds, Span<float> logits, CancellationToken cancellationToken)
+    {
+        _promptBatched.AsSpan().Clear();
+        int prompts = 0;
+        int offset = 0;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if (IsPrompt(rows[i]))
+            {
+                // Insertion by length: a handful of rows, and similar lengths end up side by side.
+                int at = prompts++;
+                while (at > 0 && rows[_promptOrder[at - 1]].TokenCount > rows[i].TokenCount)
+                {
+                    _promptOrder[at] = _promptOrder[at - 1];
+                    at--;
+                }
+
+                _promptOrder[at] = i;
+            }
+
+            _promptOffset[i] = offset;
+            offset += rows[i].TokenCount;
+        }
+
+        bool any = false;
+        int start = 0;
+        while (start < prompts)
+        {
+            // Grow the group while the padding it costs stays small; lengths only rise along the order.
+            int shortest = rows[_promptOrder[start]].TokenCount;
+            int longest = shortest;
+            int sum = shortest;
+            int end = start + 1;
+            while (end < prompts)
+            {
+                int length = rows[_promptOrder[end]].TokenCount;
+                if (!PaddingIsCheap(end - start + 1, length, shortest, sum + length))
+                {
+                    break;
+                }
+
+                longest = length;
+                sum += length;
+                end++;
+            }
+
+            if (end - start >= 2)
+            {
+                RunPromptBatch(rows, tokenIds, logits, _promptOrder.AsSpan(start, end - start), longest, shortest, cancellationToken);
+                any = true;
+            }
+
+            start = end;
+        }
+
+        return any;
+    }
+
+    /// <summary>
+    /// Whether a group of <paramref name="count"/> prompts is worth running padded: the wasted work — pad tokens
+    /// through every layer, plus the logits rows kept only because the rows end at different positions — stays
+    /// within an eighth of the real tokens. A logits row is weighed as the vocabulary projection against a
+    /// token's pass through the layers (about 12 × hidden² multiply-adds per layer). Measured on the small
+    /// preset (int4, 2 threads), 4 × 64 tokens batched take 0.85× the time of one by one, 8 × 8 tokens 0.37×,
+    /// and 64, 64, 64, 48 (waste just under an eighth) still 0.96×.
+    /// </summary>
+    private bool PaddingIsCheap(int count, int longest, int shortest, int sum)
+    {
+        double padTokens = ((double)count * longest) - sum;
+        double extraLogitRows = (double)count * (longest - shortest);
+        return padTokens + (extraLogitRows * _logitsRowCost) <= sum / 8.0;
+    }
+
+    /// <summary>
+    /// Runs one group of prompt rows (indices into <paramref name="rows"/>) as a right-padded batch. When their
+    /// slots are exactly a contiguous range, the storage rows of that range are bound as past/present (every slot
+    /// in it starts its prompt, so nothing held is overwritten); otherwise a scratch block is, and each row's
+    /// keys and values are copied into its slot afterwards.
+    /// </summary>
+    private void RunPromptBatch(ReadOnlySpan<DecoderRow> rows, ReadOnlySpan<int> tokenIds, Span<float> logits, ReadOnlySpan<int> group, int longest, int shortest, CancellationToken cancellationToken)
+    {
+        int count = group.Length;
+        int first = int.MaxValue;
+        int last = -1;
+        foreach (int i in group)
+        {
+            first = Math.Min(first, rows[i].Slot);
+            last = Math.Max(last, rows[i].Slot);
+        }
+
+        // Batch row r is slot first + r when the slots are contiguous, else the group's r-th row.
+        bool direct = last - first + 1 == count;
+        if (direct)
+        {
+            foreach (int i in group)
+            {
+                _promptBatchRow[rows[i].Slot - first] = i;
+            }
+        }
+        else
+        {
+            group.CopyTo(_promptBatchRow);
+        }
+
+        // Right-padded rows: positions 0..longest-1 each; pad tokens are masked out (seqlens_k per row) and the
+        // keys they write land past the row's real tokens, which the slot's own next tokens overwrite.
+        int keep = longest - shortest + 1;
+        int cells = count * longest;
+        long[] ids = Rent(ref _promptIds, cells);
+        long[] positions = Rent(ref _promptPositions, cells);
+        long[] mask = Rent(ref _promptMask, cells);
+        float[] rowLogits = Rent(ref _promptLogits, count * keep * VocabularySize);
+        for (int r = 0; r < count; r++)
+        {
+            int i = _promptBatchRow[r];
+            int length = rows[i].TokenCount;
+            ReadOnlySpan<int> tokens = tokenIds.Slice(_promptOffset[i], length);
+            Span<long> rowIds = ids.AsSpan(r * longest, longest);
+            for (int j = 0; j < length; j++)
+            {
+                rowIds[j] = tokens[j];
+            }
+
+            rowIds[length..].Clear();
+            for (int j = 0; j < longest; j++)
+            {
+                positions[(r * longest) + j] = j;
+            }
+
+            FillMask(mask.AsSpan(r * longest, longest), length);
+        }
+
+        _promptKeep[0] = keep;
+        KvCacheView kv;
+        if (direct)
+        {
+            kv = _storage.GetView(first, count);
+        }
+        else
+        {
+            _scratch.EnsureCapacity(count, longest);
+            kv = _scratch.GetView(0, count);
+        }
+
+        try
+        {
+            using OrtValue idsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids.AsMemory(0, cells), [count, longest]);
+            using OrtValue maskValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, mask.AsMemory(0, cells), [count, longest]);
+            using OrtValue positionValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, positions.AsMemory(0, cells), [count, longest]);
+            using OrtValue keepValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _promptKeep.AsMemory(), _logitsToKeepShape);
+            using OrtValue logitsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, rowLogits.AsMemory(0, count * keep * VocabularySize), [count, keep, VocabularySize]);
+            using OrtIoBinding binding = Bind(idsValue, maskValue, positionValue, keepValue, logitsValue, kv);
+            Run(binding, cancellationToken);
+            if (!direct)
+            {
+                for (int r = 0; r < count; r++)
+                {
+                    DecoderRow row = rows[_promptBatchRow[r]];
+                    _storage.CopyRowFrom(_scratch, r, row.Slot, row.TokenCount);
+                }
+            }
+        }
+        finally
+        {
+            // Scratch KV is held only while a batch runs: memory follows the tokens held.
+            _scratch.Release();
+        }
+
+        // Kept positions are longest-keep .. longest-1; a row's last real token is at length-1.
+        for (int r = 0; r < count; r++)
+        {
+            int i = _promptBatchRow[r];
+            int kept = rows[i].TokenCount - shortest;
+            rowLogits.AsSpan(((r * keep) + kept) * VocabularySize, VocabularySize).CopyTo(logits.Slice(i * VocabularySize, VocabularySize));
+            _promptBatched[i] = true;
+        }
+
+        BatchedPromptRows += count;
+    }
+
+    private static T[] Rent<T>(ref T[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length)
+        {
+            buffer = new T[length];
+        }
+
+        return buffer;
     }
 
     private void RunPrefill(DecoderRow row, ReadOnlySpan<int> tokens, Span<float> logits, CancellationToken cancellationToken)

@@ -143,6 +143,36 @@ internal sealed unsafe class KvCacheStorage : IDisposable
         return new ReadOnlySpan<float>((float*)_keys[layer] + offset, positions * _headDim).ToArray();
     }
 
+    /// <summary>
+    /// Copies the first <paramref name="positions"/> positions of every layer's keys and values of row
+    /// <paramref name="sourceRow"/> of <paramref name="source"/> (same layers, heads and element type) into row <paramref name="row"/>.
+    /// </summary>
+    public void CopyRowFrom(KvCacheStorage source, int sourceRow, int row, int positions)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)sourceRow, (uint)source.Rows, nameof(sourceRow));
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)Rows, nameof(row));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(positions, Math.Min(Length, source.Length));
+        if (source._layers != _layers || source._kvHeads != _kvHeads || source._headDim != _headDim || source.ElementType != ElementType)
+        {
+            throw new ArgumentException("The source storage has another layout.", nameof(source));
+        }
+
+        long bytes = (long)positions * _headDim * _elementSize;
+        long sliceBytes = (long)Length * _headDim * _elementSize;
+        long sourceSliceBytes = (long)source.Length * _headDim * _elementSize;
+        for (int layer = 0; layer < _layers; layer++)
+        {
+            for (int head = 0; head < _kvHeads; head++)
+            {
+                long to = (((long)row * _kvHeads) + head) * sliceBytes;
+                long from = (((long)sourceRow * _kvHeads) + head) * sourceSliceBytes;
+                Buffer.MemoryCopy(source._keys[layer] + from, _keys[layer] + to, bytes, bytes);
+                Buffer.MemoryCopy(source._values[layer] + from, _values[layer] + to, bytes, bytes);
+            }
+        }
+    }
+
     public void Dispose() => Release();
 
     private byte* Grow(byte* old, int newRows, int newLength)

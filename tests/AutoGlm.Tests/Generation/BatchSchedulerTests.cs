@@ -422,6 +422,35 @@ public sealed class BatchSchedulerTests
     }
 
     [Fact]
+    public async Task PrefillStep_PromptsQueuedTogether_JoinAStepOnlyWholeAndTheRestLeadTheNext()
+    {
+        var decoder = new FakeBatchDecoder();
+        await using BatchScheduler scheduler = Scheduler(decoder, new BatchSchedulerOptions { EosTokenIds = [Eos], PrefillChunkTokens = 24 });
+        var options = GenerationOptions.Greedy with { MaxNewTokens = 3, IgnoreEos = true };
+        using var gate = new ManualResetEventSlim(false);
+        decoder.Gate = gate;
+        Task<GenerationResult> blocker = scheduler.GenerateAsync([1, 2], options with { MaxNewTokens = 1 });
+        await WaitUntil(() => decoder.Steps.Count == 1, "the first step is held");
+        int[][] prompts = [Prompt(10, 1), Prompt(11, 2), Prompt(12, 3), Prompt(40, 4)];
+        Task<GenerationResult>[] runs = [.. prompts.Select(p => scheduler.GenerateAsync(p, options))];
+        await WaitUntil(() => scheduler.QueuedRequestCount == prompts.Length, "all prompts are queued");
+        gate.Set();
+        await blocker.WaitAsync(s_timeout);
+        GenerationResult[] results = await Task.WhenAll(runs).WaitAsync(s_timeout);
+
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(decoder.ReferenceGreedy(prompts[i], 3, []), Ids(results[i]));
+        }
+
+        // 10 + 11 fill the first step (12 does not fit whole and waits); 12 leads the next, where the 40-token
+        // prompt does not fit whole either; alone in the step after, it is chunked 24 + 16 as before.
+        DecoderRow[][] prefills = [.. decoder.Steps.Skip(1).Where(step => step.Any(row => row.TokenCount > 1))];
+        Assert.Equal([[10, 11], [12], [24], [16]], prefills.Select(step => step.Select(row => row.TokenCount).ToArray()));
+        Assert.Equal([0, 0, 0, 24], prefills.Select(step => step[0].PastLength));
+    }
+
+    [Fact]
     public async Task Step_FailsForOneRequest_OthersKeepRunning()
     {
         var decoder = new FakeBatchDecoder() { StepDelay = TimeSpan.FromMilliseconds(1) };

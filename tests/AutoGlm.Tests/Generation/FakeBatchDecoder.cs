@@ -42,6 +42,9 @@ internal sealed class FakeBatchDecoder : IBatchDecoder
     /// <summary>Gets or sets how long each step takes (the cancellation token interrupts it, like ONNX Runtime's terminate).</summary>
     public TimeSpan StepDelay { get; set; }
 
+    /// <summary>Gets or sets a gate the next step waits at (then cleared): tests queue requests behind a held step.</summary>
+    public ManualResetEventSlim? Gate { get; set; }
+
     /// <summary>Gets or sets a token id whose presence among a step's new tokens makes the step fail.</summary>
     public int? PoisonToken { get; set; }
 
@@ -199,6 +202,12 @@ internal sealed class FakeBatchDecoder : IBatchDecoder
         {
             _steps.Add(rows.ToArray());
             _threads.Add(Environment.CurrentManagedThreadId);
+        }
+
+        if (Gate is { } gate)
+        {
+            Gate = null;
+            gate.Wait(cancellationToken);
         }
 
         if (StepDelay > TimeSpan.Zero)
