@@ -20,7 +20,9 @@ namespace AutoGlm.Generation;
 /// </para>
 /// <para>
 /// KV memory follows the tokens held, not the capacity reserved: rows grow 256 positions at a time when the
-/// longest sequence needs them (copying what is held), and everything is released when no slot is in use.
+/// longest sequence needs them (copying what is held), on Linux only the pages holding written positions are
+/// committed and a freed slot's pages are given back (see <see cref="KvCacheStorage"/>), and everything is released
+/// when no slot is in use.
 /// </para>
 /// <para>Not thread-safe: the scheduler loop is the only caller; the cancellation token may fire from any thread.</para>
 /// </remarks>
@@ -90,8 +92,47 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
 
     public int VocabularySize { get; }
 
-    /// <summary>Bytes of KV cache currently allocated.</summary>
+    /// <summary>Bytes of address space the KV cache spans now (rows × the longest row).</summary>
     public long KvBytesAllocated => _storage.BytesAllocated;
+
+    /// <summary>
+    /// Bytes of KV cache memory held now: on Linux the pages the slots' tokens (and filler positions) occupy, freed
+    /// slots' pages given back; elsewhere <see cref="KvBytesAllocated"/>. May be read from any thread.
+    /// </summary>
+    public long KvBytesResident => _storage.BytesResident;
+
+    /// <summary>Gets the positions the slots hold now (parked ones included), summed; a racy snapshot when read from another thread.</summary>
+    public int KvTokensHeld
+    {
+        get
+        {
+            int total = 0;
+            for (int slot = 0; slot < _slotLength.Length; slot++)
+            {
+                total += Volatile.Read(ref _slotLength[slot]);
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Gets the slots allocated now (parked ones included); a racy snapshot when read from another thread.</summary>
+    public int KvSlotsHeld
+    {
+        get
+        {
+            int total = 0;
+            for (int slot = 0; slot < _slotCapacity.Length; slot++)
+            {
+                total += Volatile.Read(ref _slotCapacity[slot]) > 0 ? 1 : 0;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>The KV storage, for tests that compare its accounting with the system's.</summary>
+    internal KvCacheStorage Storage => _storage;
 
     public void AllocateSlot(int slot, int tokenCapacity)
     {
@@ -138,6 +179,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
 
         _slotCapacity[slot] = 0;
         _slotLength[slot] = 0;
+        _storage.Discard(slot);
         if (Array.TrueForAll(_slotCapacity, c => c == 0))
         {
             // Nothing in flight: give the KV memory back.
@@ -195,6 +237,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         foreach (DecoderRow row in rows)
         {
             _slotLength[row.Slot] = row.PastLength + row.TokenCount;
+            _storage.MarkWritten(row.Slot, row.PastLength + row.TokenCount);
         }
     }
 
@@ -219,6 +262,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             int slot = first + r;
             // A full slot (length == width) is finished and never read again: its last position may take the filler.
             int length = Math.Min(_slotLength[slot], width - 1);
+            _storage.MarkWritten(slot, length + 1);
             batch.InputIds[r] = 0;
             batch.PositionIds[r] = length;
             FillMask(batch.Mask.AsSpan(r * width, width), length + 1);
