@@ -75,10 +75,13 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
     public long KvBytesResident => _decoder.KvBytesResident;
 
     /// <summary>KV positions the sequences hold now (running and, with prefix reuse, kept ones), summed.</summary>
-    public int KvTokensHeld => _decoder.KvTokensHeld;
+    internal int KvTokensHeld => _decoder.KvTokensHeld;
 
     /// <summary>Sequences holding KV now (running and kept ones).</summary>
-    public int KvSequencesHeld => _decoder.KvSlotsHeld;
+    internal int KvSequencesHeld => _decoder.KvSlotsHeld;
+
+    /// <summary>Reads KV bytes held, positions held and sequences holding them as one consistent snapshot (false: torn, retry).</summary>
+    internal bool TryReadKv(out long bytes, out int tokens, out int sequences) => _decoder.TryReadKv(out bytes, out tokens, out sequences);
 
     /// <summary>Running requests preempted so far: their KV was dropped to make room for another's next block, and recomputed when they resumed.</summary>
     public long KvPreemptions => _scheduler.PreemptionCount;

@@ -70,6 +70,14 @@ public sealed class KvMemoryTests
         decoder.Step([new DecoderRow(0, 25, 1), new DecoderRow(3, 3, 1)], [4, 5], logits, CancellationToken.None);
         Check("fillers in slots 1 and 2");
 
+        // Once no decode range covers the free slot 2, its filler pages go back.
+        long withFiller = decoder.KvBytesResident;
+        decoder.Step([new DecoderRow(0, 26, 1)], [6], logits, CancellationToken.None);
+        Check("slot 0 decodes alone");
+        Assert.True(decoder.KvBytesResident < withFiller, "the free slot's filler pages were kept");
+        decoder.Step([new DecoderRow(0, 27, 1), new DecoderRow(3, 4, 1)], [6, 7], logits, CancellationToken.None);
+        Check("fillers again");
+
         decoder.FreeSlot(0);
         decoder.FreeSlot(3);
         decoder.FreeSlot(1);

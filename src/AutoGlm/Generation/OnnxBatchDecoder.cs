@@ -42,6 +42,8 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     private readonly int _logitsToKeepIndex;
     private readonly int[] _pastIndices;
     private readonly int[] _presentIndices;
+    private int _kvVersion;
+    private bool _freeRowsWritten;
     private CancellationToken _registeredToken;
     private CancellationTokenRegistration _registration;
 
@@ -131,6 +133,19 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the KV bytes held, positions held and slots held as one consistent snapshot, from any thread; <see langword="false"/>
+    /// when the loop changed them while they were read (try again later). For benchmarks that compare memory with tokens.
+    /// </summary>
+    public bool TryReadKv(out long bytes, out int tokens, out int slots)
+    {
+        int version = Volatile.Read(ref _kvVersion);
+        tokens = KvTokensHeld;
+        slots = KvSlotsHeld;
+        bytes = KvBytesResident;
+        return (version & 1) == 0 && Volatile.Read(ref _kvVersion) == version;
+    }
+
     /// <summary>The KV storage, for tests that compare its accounting with the system's.</summary>
     internal KvCacheStorage Storage => _storage;
 
@@ -147,7 +162,9 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         int rows = Math.Min(MaxBatchSize, Math.Max(_storage.Rows, NextPowerOfTwo(slot + 1)));
         if (rows > _storage.Rows)
         {
+            BeginKvChange();
             _storage.EnsureCapacity(rows, Math.Max(_storage.Length, RoundUp(1)));
+            EndKvChange();
             InvalidateBatches();
         }
     }
@@ -166,8 +183,10 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         }
 
         // The kept positions stay where they are; the next step writes from keptLength on.
+        BeginKvChange();
         _slotCapacity[slot] = tokenCapacity;
         _slotLength[slot] = keptLength;
+        EndKvChange();
     }
 
     public void FreeSlot(int slot)
@@ -177,6 +196,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             return;
         }
 
+        BeginKvChange();
         _slotCapacity[slot] = 0;
         _slotLength[slot] = 0;
         _storage.Discard(slot);
@@ -186,6 +206,8 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             InvalidateBatches();
             _storage.Release();
         }
+
+        EndKvChange();
     }
 
     // Per token: optimised from the first call, not recompiled in the background while tokens stream.
@@ -213,8 +235,15 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         int needed = Math.Min(longest + 1, MaxSequenceLength);
         if (needed > _storage.Length)
         {
+            BeginKvChange();
             _storage.EnsureCapacity(_storage.Rows, RoundUp(needed));
+            EndKvChange();
             InvalidateBatches();
+        }
+
+        if (_freeRowsWritten)
+        {
+            DiscardFreeRowsOutside(first, last);
         }
 
         if (last >= 0)
@@ -234,11 +263,14 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             offset += row.TokenCount;
         }
 
+        BeginKvChange();
         foreach (DecoderRow row in rows)
         {
             _slotLength[row.Slot] = row.PastLength + row.TokenCount;
             _storage.MarkWritten(row.Slot, row.PastLength + row.TokenCount);
         }
+
+        EndKvChange();
     }
 
     public void Dispose()
@@ -257,12 +289,14 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         int width = _storage.Length;
 
         // Fillers first: every slot in the range that does not decode in this step.
+        BeginKvChange();
         for (int r = 0; r < count; r++)
         {
             int slot = first + r;
             // A full slot (length == width) is finished and never read again: its last position may take the filler.
             int length = Math.Min(_slotLength[slot], width - 1);
             _storage.MarkWritten(slot, length + 1);
+            _freeRowsWritten |= _slotCapacity[slot] == 0;
             batch.InputIds[r] = 0;
             batch.PositionIds[r] = length;
             FillMask(batch.Mask.AsSpan(r * width, width), length + 1);
@@ -282,6 +316,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             offset += row.TokenCount;
         }
 
+        EndKvChange();
         Run(batch.Binding, cancellationToken);
 
         for (int i = 0; i < rows.Length; i++)
@@ -396,6 +431,36 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _batches[key] = batch;
         return batch;
     }
+
+    // A free slot inside a decode range takes a filler position (a page of each head); once no decode range covers
+    // it, that page goes back, so free slots do not keep memory between bursts of batching.
+    private void DiscardFreeRowsOutside(int first, int last)
+    {
+        BeginKvChange();
+        bool stillWritten = false;
+        for (int slot = 0; slot < _storage.Rows; slot++)
+        {
+            if (_slotCapacity[slot] == 0)
+            {
+                if (slot >= first && slot <= last)
+                {
+                    stillWritten = true;
+                }
+                else
+                {
+                    _storage.Discard(slot);
+                }
+            }
+        }
+
+        _freeRowsWritten = stillWritten;
+        EndKvChange();
+    }
+
+    // A version the loop makes odd while it changes what the slots hold, so TryReadKv can tell a torn read.
+    private void BeginKvChange() => Volatile.Write(ref _kvVersion, _kvVersion + 1);
+
+    private void EndKvChange() => Volatile.Write(ref _kvVersion, _kvVersion + 1);
 
     private void InvalidateBatches()
     {
