@@ -173,6 +173,12 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
 
         long slice = SliceBytes;
         long position = PositionBytes;
+        if (slice % _pageSize == 0 && ((before * position) + _pageSize - 1) / _pageSize == ((positions * position) + _pageSize - 1) / _pageSize)
+        {
+            // Page-aligned slices (the usual case) and no new page: a decode step's common path, O(1).
+            return;
+        }
+
         long added = 0;
         for (int head = 0; head < _kvHeads; head++)
         {
