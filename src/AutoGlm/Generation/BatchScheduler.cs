@@ -419,7 +419,8 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
             next.Reservation = reservation;
             next.Start(slot, reused, _time.GetElapsedTime(next.SubmittedAt), _vocabulary, _textDecoder);
-            if (_options.PrefixReuse)
+            // A resumed (preempted) sequence's lookup is not a new request's.
+            if (_options.PrefixReuse && next.Preemptions == 0)
             {
                 _metrics?.PrefixLookup(reused);
             }
