@@ -348,7 +348,7 @@ public sealed class BatchSchedulerTests
     [Fact]
     public async Task GenerateAsync_HeadOfQueueDoesNotFitYet_LaterSmallRequestDoesNotOvertakeIt()
     {
-        var decoder = new FakeBatchDecoder() { StepDelay = TimeSpan.FromMilliseconds(1) };
+        var decoder = new FakeBatchDecoder() { StepDelay = TimeSpan.FromMilliseconds(5) };
         await using BatchScheduler scheduler = Scheduler(decoder, new BatchSchedulerOptions { KvBudgetTokens = 100 });
         var options = GenerationOptions.Greedy with { IgnoreEos = true };
         Task<GenerationResult> first = scheduler.GenerateAsync(Prompt(40, 1), options with { MaxNewTokens = 50 });

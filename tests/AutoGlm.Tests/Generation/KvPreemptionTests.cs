@@ -165,7 +165,7 @@ public sealed class KvPreemptionTests
     [Fact]
     public async Task GenerateAsync_CancelledWhilePreempted_FreesEverythingAndTheOtherFinishes()
     {
-        var decoder = new FakeBatchDecoder() { StepDelay = TimeSpan.FromMilliseconds(2) };
+        var decoder = new FakeBatchDecoder() { StepDelay = TimeSpan.FromMilliseconds(5) };
         await using var scheduler = new BatchScheduler(decoder, new FakeTextDecoder(), new BatchSchedulerOptions { KvBudgetTokens = 100 });
         var options = GenerationOptions.Greedy with { MaxNewTokens = 70, IgnoreEos = true };
         int[] older = Prompt(20, 1);
