@@ -78,6 +78,16 @@ public sealed class KvMemoryTests
         decoder.Step([new DecoderRow(0, 27, 1), new DecoderRow(3, 4, 1)], [6, 7], logits, CancellationToken.None);
         Check("fillers again");
 
+        // Prefix reuse hands slot 1 (now 100 tokens) to a sequence that keeps 10: the pages past them go back.
+        decoder.Step([new DecoderRow(1, 0, 100)], [.. longPrompt.Take(100)], logits, CancellationToken.None);
+        Check("100 tokens in slot 1");
+        long beforeReuse = decoder.KvBytesResident;
+        decoder.ReuseSlot(1, 200, 10);
+        Check("slot 1 reused keeping 10");
+        Assert.True(decoder.KvBytesResident < beforeReuse, "the reused slot kept the pages past its prefix");
+        decoder.Step([new DecoderRow(1, 10, 5)], [1, 2, 3, 4, 5], logits, CancellationToken.None);
+        Check("slot 1 continues after its prefix");
+
         decoder.FreeSlot(0);
         decoder.FreeSlot(3);
         decoder.FreeSlot(1);

@@ -186,6 +186,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         BeginKvChange();
         _slotCapacity[slot] = tokenCapacity;
         _slotLength[slot] = keptLength;
+        _storage.Trim(slot, keptLength);
         EndKvChange();
     }
 

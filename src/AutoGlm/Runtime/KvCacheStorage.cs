@@ -251,6 +251,64 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
         Volatile.Write(ref _pagesTouched, _pagesTouched - removed);
     }
 
+    /// <summary>
+    /// Keeps only the first <paramref name="positions"/> positions of <paramref name="row"/> (prefix reuse hands a row to a
+    /// new sequence that shares only its start): on Linux the pages wholly past them go back, per head slice.
+    /// </summary>
+    public void Trim(int row, int positions)
+    {
+        if ((uint)row >= (uint)Rows || _extent[row] <= positions)
+        {
+            return;
+        }
+
+        if (positions <= 0)
+        {
+            Discard(row);
+            return;
+        }
+
+        _extent[row] = positions;
+        if (!_paged)
+        {
+            return;
+        }
+
+        long slice = SliceBytes;
+        long removed = 0;
+        for (int head = 0; head < _kvHeads; head++)
+        {
+            long start = (((long)row * _kvHeads) + head) * slice;
+            long firstPage = (start + (positions * PositionBytes) + _pageSize - 1) / _pageSize;
+            long endPage = (start + slice) / _pageSize;
+            if (endPage <= firstPage)
+            {
+                continue;
+            }
+
+            nuint offset = (nuint)(firstPage * _pageSize);
+            nuint length = (nuint)((endPage - firstPage) * _pageSize);
+            for (int layer = 0; layer < _layers; layer++)
+            {
+                _ = Madvise(_keys[layer] + offset, length, MadviseDontNeed);
+                _ = Madvise(_values[layer] + offset, length, MadviseDontNeed);
+            }
+
+            for (long page = firstPage; page < endPage; page++)
+            {
+                ref ulong word = ref _pages[page >> 6];
+                ulong bit = 1UL << (int)(page & 63);
+                if ((word & bit) != 0)
+                {
+                    word &= ~bit;
+                    removed++;
+                }
+            }
+        }
+
+        Volatile.Write(ref _pagesTouched, _pagesTouched - removed);
+    }
+
     /// <summary>Frees all memory; the next <see cref="EnsureCapacity"/> starts empty.</summary>
     public void Release()
     {
