@@ -48,10 +48,11 @@ internal static class BenchCommand
         Option<int> maxBatch = CliOptions.Int("--max-batch", "With --trace: the model's MaxBatchSize.", 8, 1, 256);
         Option<int> context = CliOptions.Int("--context", "With --trace: the model's MaxSequenceLength.", 1024, 2, 1_000_000);
         Option<bool> prefixReuse = CliOptions.Flag("--prefix-reuse", "With --trace: keep finished sequences' KV and reuse matching prompt prefixes.");
+        Option<int> kvBudget = CliOptions.Int("--kv-budget", "With --trace: the model's KvBudgetTokens (0: MaxBatchSize × context); a small budget makes running requests preempt each other.", 0, 0, GlmModelOptions.MaxTokens);
 
         var command = new Command("bench", "Measure a concurrency sweep of greedy generation: tokens/s, time to first token, inter-token latency, KV memory.")
         {
-            model, concurrency, promptTokens, newTokens, threads, json, trace, rate, conversations, maxTurns, thinkMs, systemTokens, seed, maxBatch, context, prefixReuse,
+            model, concurrency, promptTokens, newTokens, threads, json, trace, rate, conversations, maxTurns, thinkMs, systemTokens, seed, maxBatch, context, prefixReuse, kvBudget,
         };
         command.SetAction((parse, cancellationToken) => parse.GetValue(trace)
             ? RunTraceAsync(
@@ -61,6 +62,7 @@ internal static class BenchCommand
                 parse.GetValue(threads),
                 parse.GetValue(context),
                 parse.GetValue(prefixReuse),
+                parse.GetValue(kvBudget),
                 parse.GetValue(json),
                 cancellationToken)
             : RunAsync(
@@ -103,7 +105,7 @@ internal static class BenchCommand
     }
 
     // autoglm bench --trace: a chat workload (see ChatTrace) replayed in real time.
-    private static async Task<int> RunTraceAsync(string modelPath, TraceSettings settings, int maxBatch, int threads, int context, bool prefixReuse, bool json, CancellationToken cancellationToken)
+    private static async Task<int> RunTraceAsync(string modelPath, TraceSettings settings, int maxBatch, int threads, int context, bool prefixReuse, int kvBudget, bool json, CancellationToken cancellationToken)
     {
         await using GlmModel model = await GlmModel.LoadAsync(
             modelPath,
@@ -113,6 +115,7 @@ internal static class BenchCommand
                 IntraOpThreads = threads,
                 MaxSequenceLength = context,
                 PrefixReuse = prefixReuse,
+                KvBudgetTokens = kvBudget > 0 ? kvBudget : null,
             },
             cancellationToken).ConfigureAwait(false);
         var trace = ChatTrace.Create(settings, model.Tokenizer.Encode(TraceSourceText));
@@ -126,7 +129,11 @@ internal static class BenchCommand
         Console.Out.WriteLine(Invariant($"model {report.Model}; {settings.Conversations} conversations at {settings.ConversationsPerSecond}/s, up to {settings.MaxTurns} turns, seed {settings.Seed}; prefix reuse {(prefixReuse ? "on" : "off")}"));
         Console.Out.WriteLine(Invariant($"requests {report.Requests}, failed {report.Failed}, skipped for context {report.SkippedForContext}; {report.GeneratedTokens} tokens in {report.WallSeconds:F1} s = {report.TokensPerSecond:F1} tok/s"));
         Console.Out.WriteLine(Invariant($"TTFT ms p50/p95/p99 {report.TimeToFirstTokenMs.P50:F0}/{report.TimeToFirstTokenMs.P95:F0}/{report.TimeToFirstTokenMs.P99:F0}; ITL ms {report.InterTokenMs.P50:F1}/{report.InterTokenMs.P95:F1}/{report.InterTokenMs.P99:F1}; end-to-end ms {report.EndToEndMs.P50:F0}/{report.EndToEndMs.P95:F0}/{report.EndToEndMs.P99:F0}"));
-        Console.Out.WriteLine(Invariant($"KV peak {report.PeakKvBytes / (1024.0 * 1024.0):F1} MiB, peak {report.PeakKvTokensReserved} positions reserved, peak bytes / bytes the tokens in flight need {report.PeakKvOverInFlight:F2}; preemptions: none (not implemented)"));
+        Console.Out.WriteLine(Invariant($"KV budget {report.KvBudgetTokens} tokens; KV peak {report.PeakKvBytes / (1024.0 * 1024.0):F1} MiB held, peak {report.PeakKvTokensReserved} positions reserved; worst bytes held / bytes the tokens held need {report.PeakKvOverInFlight:F2}; preemptions {report.Preemptions}"));
+        if (report.WorstKvSample is { } worst)
+        {
+            Console.Out.WriteLine(Invariant($"KV bound (1.25 × needed + one 16-token block per sequence): worst sample {report.WorstKvOverBound:F2} of it ({worst.Bytes / 1024.0:F0} KiB held for {worst.Tokens} tokens in {worst.Sequences} sequences){(report.WorstKvOverBound <= 1 ? "" : " - over the bound")}"));
+        }
         Console.Out.WriteLine("TTFT p50 ms by turn: " + string.Join(", ", report.TimeToFirstTokenP50ByTurnMs.Select((v, i) => Invariant($"{i + 1}: {v:F0} ({report.MeanPromptTokensByTurn[i]:F0} prompt tokens)"))));
         return 0;
     }

@@ -198,7 +198,7 @@ internal static class ConcurrencySweep
         void Sample()
         {
             int kvTokens = model.KvTokensInUse;
-            long kvBytes = model.KvBytesAllocated;
+            long kvBytes = model.KvBytesResident;
             lock (gate)
             {
                 peakKvTokens = Math.Max(peakKvTokens, kvTokens);

@@ -6,9 +6,14 @@ namespace AutoGlm.Cli;
 /// <summary>
 /// Plays a <see cref="ChatTrace"/> against a loaded model in real time and measures what its users see: time to
 /// first token, inter-token latency, end-to-end latency (each p50/p95/p99), throughput, the KV memory held
-/// (sampled every 5 ms: peak bytes, and bytes over what the tokens in flight need), failures, and the time to first
+/// (sampled every 5 ms: peak bytes, the worst ratio of bytes held to bytes the tokens held in KV need, and the worst
+/// ratio to the bound <c>1.25 × needed + one block per sequence</c>), preemptions, failures, and the time to first
 /// token by turn number (later turns resend longer histories).
 /// </summary>
+/// <remarks>
+/// "Tokens held in KV" are the positions the model's slots hold at the sample (running sequences and, with prefix
+/// reuse, kept ones), not the tokens of requests submitted: a queued request holds no KV, a kept prefix does.
+/// </remarks>
 /// <remarks>Not thread-safe; run one replay at a time on a model, with no other requests in flight.</remarks>
 internal static class TraceReplay
 {
@@ -19,6 +24,7 @@ internal static class TraceReplay
         ArgumentNullException.ThrowIfNull(trace);
         var state = new RunState();
         long started = Stopwatch.GetTimestamp();
+        long preemptionsBefore = model.KvPreemptions;
         using var sampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task sampler = SampleKvAsync(model, state, sampling.Token);
         Task[] conversations = [.. trace.Conversations.Select(c => PlayAsync(model, trace.SystemPrompt, c, started, state, cancellationToken))];
@@ -44,6 +50,10 @@ internal static class TraceReplay
             PeakKvTokensReserved = state.PeakKvTokens,
             KvBytesPerToken = bytesPerToken,
             PeakKvOverInFlight = state.PeakOverInFlight,
+            WorstKvOverBound = state.WorstOverBound,
+            WorstKvSample = state.WorstSample,
+            KvBudgetTokens = model.KvBudgetTokens,
+            Preemptions = model.KvPreemptions - preemptionsBefore,
             TimeToFirstTokenP50ByTurnMs = [.. state.FirstTokenByTurn.Select(t => ConcurrencySweep.Percentile(t, 0.5))],
             MeanPromptTokensByTurn = [.. state.PromptByTurn.Select(t => t.Count == 0 ? 0 : t.Average())],
         };
@@ -136,13 +146,20 @@ internal static class TraceReplay
         long bytesPerToken = model.Info.KvBytesPerToken;
         while (!cancellationToken.IsCancellationRequested)
         {
-            long bytes = model.KvBytesAllocated;
-            long inFlight = Interlocked.Read(ref state.InFlightTokens);
+            // The loop moves on while we read: a ratio is taken only from a snapshot it did not change midway.
+            bool steady = model.TryReadKv(out long bytes, out int held, out int sequences);
             state.PeakKvBytes = Math.Max(state.PeakKvBytes, bytes);
             state.PeakKvTokens = Math.Max(state.PeakKvTokens, model.KvTokensInUse);
-            if (inFlight > 0)
+            if (steady && held > 0)
             {
-                state.PeakOverInFlight = Math.Max(state.PeakOverInFlight, bytes / (double)(inFlight * bytesPerToken));
+                long needed = held * bytesPerToken;
+                state.PeakOverInFlight = Math.Max(state.PeakOverInFlight, bytes / (double)needed);
+                double bound = (1.25 * needed) + ((long)sequences * KvBlockTokens * bytesPerToken);
+                if (bytes / bound > state.WorstOverBound)
+                {
+                    state.WorstOverBound = bytes / bound;
+                    state.WorstSample = new KvSample(bytes, held, sequences);
+                }
             }
 
             try
@@ -155,6 +172,9 @@ internal static class TraceReplay
             }
         }
     }
+
+    // The KV budget's block (KvCacheBudget.BlockTokens): the bound allows one per sequence.
+    private const int KvBlockTokens = 16;
 
     private sealed class RunState
     {
@@ -183,6 +203,10 @@ internal static class TraceReplay
         public int PeakKvTokens { get; set; }
 
         public double PeakOverInFlight { get; set; }
+
+        public double WorstOverBound { get; set; }
+
+        public KvSample? WorstSample { get; set; }
     }
 }
 
@@ -222,9 +246,24 @@ internal sealed record TraceReport
 
     public required long KvBytesPerToken { get; init; }
 
+    /// <summary>The largest ratio, over samples, of KV bytes held to the bytes the tokens held in KV need.</summary>
     public required double PeakKvOverInFlight { get; init; }
+
+    /// <summary>The largest ratio, over samples, of KV bytes held to <c>1.25 × needed + one 16-token block per sequence</c> (at most 1: within the bound).</summary>
+    public required double WorstKvOverBound { get; init; }
+
+    /// <summary>The sample of <see cref="WorstKvOverBound"/>.</summary>
+    public required KvSample? WorstKvSample { get; init; }
+
+    public required int KvBudgetTokens { get; init; }
+
+    /// <summary>Running requests preempted for lack of KV budget during the replay.</summary>
+    public required long Preemptions { get; init; }
 
     public required double[] TimeToFirstTokenP50ByTurnMs { get; init; }
 
     public required double[] MeanPromptTokensByTurn { get; init; }
 }
+
+/// <summary>One sample of the KV memory: bytes held, tokens held in KV, sequences holding them.</summary>
+internal sealed record KvSample(long Bytes, int Tokens, int Sequences);

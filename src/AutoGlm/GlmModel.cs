@@ -65,8 +65,26 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
     /// <summary>The KV cache budget in tokens.</summary>
     public int KvBudgetTokens => _scheduler.KvBudgetTokens;
 
-    /// <summary>Bytes of KV cache memory allocated now (it grows with the requests in flight and is released when idle).</summary>
+    /// <summary>Bytes of address space the KV cache spans now: rows × the longest row (it grows with the requests in flight and is released when idle).</summary>
     public long KvBytesAllocated => _decoder.KvBytesAllocated;
+
+    /// <summary>
+    /// Bytes of KV cache memory held now: on Linux the pages the requests' tokens occupy (a finished request's pages are
+    /// given back at once); on other systems the same as <see cref="KvBytesAllocated"/>. Also reported as <c>autoglm.kv_cache.memory</c>.
+    /// </summary>
+    public long KvBytesResident => _decoder.KvBytesResident;
+
+    /// <summary>KV positions the sequences hold now (running and, with prefix reuse, kept ones), summed.</summary>
+    internal int KvTokensHeld => _decoder.KvTokensHeld;
+
+    /// <summary>Sequences holding KV now (running and kept ones).</summary>
+    internal int KvSequencesHeld => _decoder.KvSlotsHeld;
+
+    /// <summary>Reads KV bytes held, positions held and sequences holding them as one consistent snapshot (false: torn, retry).</summary>
+    internal bool TryReadKv(out long bytes, out int tokens, out int sequences) => _decoder.TryReadKv(out bytes, out tokens, out sequences);
+
+    /// <summary>Running requests preempted so far: their KV was dropped to make room for another's next block, and recomputed when they resumed.</summary>
+    public long KvPreemptions => _scheduler.PreemptionCount;
 
     /// <summary>Model steps run so far.</summary>
     public long StepCount => _scheduler.StepCount;
@@ -136,6 +154,7 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
         try
         {
             decoder = new OnnxBatchDecoder(session.Session, info, options.MaxBatchSize, maxSequence);
+            OnnxBatchDecoder storage = decoder;
             IBatchDecoder stepper = decorateDecoder?.Invoke(decoder) ?? decoder;
             var scheduler = new BatchScheduler(stepper, new TokenizerTextDecoder(tokenizer), new BatchSchedulerOptions
             {
@@ -146,6 +165,7 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
                 EosTokenIds = info.EosTokenIds,
                 TimeProvider = options.TimeProvider,
                 Meter = options.MeterFactory?.Create(new System.Diagnostics.Metrics.MeterOptions("AutoGlm")),
+                KvBytesHeld = () => storage.KvBytesResident,
             });
             var model = new GlmModel(session, tokenizer, decoder, scheduler, options);
             return model;

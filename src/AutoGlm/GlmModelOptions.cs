@@ -37,7 +37,11 @@ public sealed record GlmModelOptions
     /// <summary>The most positions (prompt + generated) one request may use; null means the model's context length.</summary>
     public int? MaxSequenceLength { get; init; }
 
-    /// <summary>The KV cache budget in tokens over all running requests; null means <see cref="MaxBatchSize"/> × the max sequence length.</summary>
+    /// <summary>
+    /// The KV cache budget in tokens over all running requests; null means <see cref="MaxBatchSize"/> × the max sequence length.
+    /// Requests reserve it in blocks of 16 positions as they use them; when a running request needs a block and none is free,
+    /// the youngest other request is preempted and later recomputed. A request whose prompt plus MaxNewTokens exceeds it is rejected.
+    /// </summary>
     public int? KvBudgetTokens { get; init; }
 
     /// <summary>The most requests that may wait; one more is rejected with <see cref="QueueFullException"/>. 64 by default.</summary>

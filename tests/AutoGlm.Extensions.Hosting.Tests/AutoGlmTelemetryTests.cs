@@ -196,6 +196,7 @@ public sealed class AutoGlmTelemetryTests
             ("autoglm.queue.depth", "{request}", MetricType.LongSumNonMonotonic),
             ("autoglm.kv_cache.usage", "{token}", MetricType.LongSumNonMonotonic),
             ("autoglm.kv_cache.limit", "{token}", MetricType.LongSumNonMonotonic),
+            ("autoglm.kv_cache.memory", "By", MetricType.LongGauge),
         };
         Assert.Equal(expected.Select(e => e.Name).Order(), byName.Keys.Order());
         Assert.All(expected, e => Assert.Equal((e.Unit, e.Type), (byName[e.Name].Unit, byName[e.Name].MetricType)));

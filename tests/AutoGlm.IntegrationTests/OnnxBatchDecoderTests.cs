@@ -111,7 +111,7 @@ public sealed class OnnxBatchDecoderTests
         return session.Run(inputs, ["logits"])["logits"].As<float>();
     }
 
-    private static void AssertClose(float[] expected, float[] actual)
+    internal static void AssertClose(float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         double maxError = 0;

@@ -61,6 +61,8 @@ internal sealed class AutoGlmInstruments
         meter.CreateObservableUpDownCounter("autoglm.queue.depth", () => Sum(static s => s.QueuedRequests()), "{request}", "Requests waiting for a batch slot.");
         meter.CreateObservableUpDownCounter("autoglm.kv_cache.usage", () => Sum(static s => s.KvTokensInUse()), "{token}", "KV cache positions reserved by running requests.");
         meter.CreateObservableUpDownCounter("autoglm.kv_cache.limit", () => Sum(static s => s.KvBudgetTokens()), "{token}", "KV cache positions the loaded models may reserve.");
+        meter.CreateObservableGauge("autoglm.kv_cache.memory", SumBytes, "By", "Bytes of memory the KV caches of the loaded models hold.");
+        Preemptions = meter.CreateCounter<long>("autoglm.kv_cache.preemptions", "{request}", "Running requests whose KV was dropped to make room for another's next block, then recomputed.");
     }
 
     /// <summary>The <c>AutoGlm</c> activity source: one <c>chat {model}</c> span per chat request.</summary>
@@ -92,6 +94,9 @@ internal sealed class AutoGlmInstruments
 
     /// <summary><c>autoglm.prefix_cache.tokens_saved</c>: prompt tokens not recomputed.</summary>
     public Counter<long> PrefixTokensSaved { get; }
+
+    /// <summary><c>autoglm.kv_cache.preemptions</c>: running requests preempted for lack of KV budget.</summary>
+    public Counter<long> Preemptions { get; }
 
     /// <summary>The instruments on <paramref name="meter"/>, created on first use.</summary>
     public static AutoGlmInstruments For(Meter meter)
@@ -137,8 +142,30 @@ internal sealed class AutoGlmInstruments
         return [new Measurement<int>(total, s_provider)];
     }
 
-    /// <summary>How a model's load is read when the counters are collected.</summary>
-    public sealed record LoadSource(Func<int> QueuedRequests, Func<int> KvTokensInUse, Func<int> KvBudgetTokens);
+    private IEnumerable<Measurement<long>> SumBytes()
+    {
+        LoadSource[] sources;
+        lock (_sourcesLock)
+        {
+            sources = [.. _sources];
+        }
+
+        if (sources.Length == 0)
+        {
+            return [];
+        }
+
+        long total = 0;
+        foreach (LoadSource source in sources)
+        {
+            total += source.KvBytes?.Invoke() ?? 0;
+        }
+
+        return [new Measurement<long>(total, s_provider)];
+    }
+
+    /// <summary>How a model's load is read when the counters are collected (<paramref name="KvBytes"/>: KV memory held, when known).</summary>
+    public sealed record LoadSource(Func<int> QueuedRequests, Func<int> KvTokensInUse, Func<int> KvBudgetTokens, Func<long>? KvBytes = null);
 
     private sealed class Registration(AutoGlmInstruments owner, LoadSource source) : IDisposable
     {

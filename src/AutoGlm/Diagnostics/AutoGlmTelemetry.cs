@@ -10,7 +10,8 @@ namespace AutoGlm;
 /// <c>gen_ai.server.time_to_first_token</c>, <c>gen_ai.server.time_per_output_token</c> (histograms, <c>s</c>),
 /// <c>autoglm.batch.size</c> (histogram, <c>{sequence}</c> per decode step), <c>autoglm.queue.depth</c> (<c>{request}</c>),
 /// <c>autoglm.kv_cache.usage</c> and <c>autoglm.kv_cache.limit</c> (<c>{token}</c>; asynchronous up-down counters summed over the
-/// models of one meter); the chat client records <c>gen_ai.client.operation.duration</c> (histogram, <c>s</c>) and
+/// models of one meter), <c>autoglm.kv_cache.memory</c> (<c>By</c>, observable gauge: KV bytes held, summed likewise) and
+/// <c>autoglm.kv_cache.preemptions</c> (<c>{request}</c>, counter: running requests whose KV was dropped for lack of budget and recomputed); the chat client records <c>gen_ai.client.operation.duration</c> (histogram, <c>s</c>) and
 /// <c>gen_ai.client.token.usage</c> (histogram, <c>{token}</c>) and one <c>chat {model}</c> span (kind Internal: the model runs
 /// in-process) per request, with <c>gen_ai.response.id</c>, <c>gen_ai.response.model</c>, usage and finish reasons.
 /// When a GenAI <c>chat</c> span from another source is already current (Microsoft.Extensions.AI's <c>UseOpenTelemetry()</c>),

@@ -51,6 +51,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     private Exception? _fault;
     private int _activeCount;
     private long _steps;
+    private long _preemptions;
 
     /// <summary>Creates the scheduler and starts its loop.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message quotes it).</exception>
@@ -76,7 +77,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         _rowSequences = new GenerationSequence?[decoder.MaxBatchSize];
         _stepTokens = new int[Math.Max(decoder.MaxBatchSize, options.PrefillChunkTokens)];
         _logits = new float[checked(decoder.MaxBatchSize * _vocabulary)];
-        _metrics = options.Meter is { } meter ? new GenerationMetrics(meter, () => QueuedRequestCount, () => _slots.Budget.TokensInUse, () => _slots.Budget.CapacityTokens) : null;
+        _metrics = options.Meter is { } meter ? new GenerationMetrics(meter, () => QueuedRequestCount, () => _slots.Budget.TokensInUse, () => _slots.Budget.CapacityTokens, options.KvBytesHeld) : null;
         _loop = new Thread(Run) { IsBackground = true, Name = "AutoGlm batch scheduler" };
         _loop.Start();
     }
@@ -96,11 +97,14 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
     /// <summary>Gets the number of sequences holding a slot (prefilling or decoding).</summary>
     public int ActiveSequenceCount => Volatile.Read(ref _activeCount);
 
-    /// <summary>Gets the KV positions reserved by running sequences and held by parked ones.</summary>
+    /// <summary>Gets the KV positions reserved by running sequences (whole blocks of the positions they hold) and held by parked ones.</summary>
     public int KvTokensInUse => _slots.Budget.TokensInUse;
 
     /// <summary>Gets the KV budget in tokens.</summary>
     public int KvBudgetTokens => _slots.Budget.CapacityTokens;
+
+    /// <summary>Gets the number of times a running sequence was preempted for lack of KV budget.</summary>
+    public long PreemptionCount => Interlocked.Read(ref _preemptions);
 
     /// <summary>Gets the number of model steps run so far.</summary>
     public long StepCount => Interlocked.Read(ref _steps);
@@ -292,6 +296,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
                 }
 
                 PrefillStep(shutdown);
+                ReserveDecodeBlocks();
                 DecodeStep(shutdown);
                 RemoveFinished();
             }
@@ -383,9 +388,10 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
             int slot;
             int reused = 0;
+            int reservation = KvCacheBudget.ReservationFor(next.PrefillLength, next.MaxPositions);
             try
             {
-                slot = _slots.TryPlace(next.Reservation, _options.PrefixReuse ? next.Prompt : [], out reused);
+                slot = _slots.TryPlace(reservation, next.MaxPositions, _options.PrefixReuse ? next.Context : [], out reused);
             }
 #pragma warning disable CA1031 // Any failure to allocate belongs to this request alone.
             catch (Exception exception)
@@ -411,8 +417,10 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
                 _queue.RemoveAt(0);
             }
 
-            next.Start(slot, reused, _time.GetElapsedTime(next.SubmittedAt), _vocabulary, _textDecoder, _options.PrefixReuse);
-            if (_options.PrefixReuse)
+            next.Reservation = reservation;
+            next.Start(slot, reused, _time.GetElapsedTime(next.SubmittedAt), _vocabulary, _textDecoder);
+            // A resumed (preempted) sequence's lookup is not a new request's.
+            if (_options.PrefixReuse && next.Preemptions == 0)
             {
                 _metrics?.PrefixLookup(reused);
             }
@@ -443,14 +451,14 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
             // A prompt that has not started joins a step that already has rows only whole: prompts that start
             // together run as one padded batch, while a split one would run its first piece alone. It leads
             // the next step instead, where a prompt longer than the budget is chunked as before.
-            int remaining = sequence.Prompt.Length - sequence.PastLength;
+            int remaining = sequence.PrefillLength - sequence.PastLength;
             if (rows > 0 && sequence.PastLength == 0 && remaining > chunk - tokens)
             {
                 continue;
             }
 
             int count = Math.Min(remaining, chunk - tokens);
-            sequence.Prompt.AsSpan(sequence.PastLength, count).CopyTo(_stepTokens.AsSpan(tokens));
+            sequence.PrefillTokens.AsSpan(sequence.PastLength, count).CopyTo(_stepTokens.AsSpan(tokens));
             _rows[rows] = new DecoderRow(sequence.Slot, sequence.PastLength, count);
             _rowSequences[rows] = sequence;
             rows++;
@@ -462,7 +470,8 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
             for (int i = 0; i < rows; i++)
             {
                 GenerationSequence sequence = _rowSequences[i]!;
-                if (!sequence.IsPrefilling)
+                // A preempted sequence's recompute ends on a token it already emitted: it decodes next instead.
+                if (!sequence.IsPrefilling && sequence.Generated == 0)
                 {
                     SampleAndEmit(sequence, i);
                 }
@@ -470,6 +479,76 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         }
 
         Array.Clear(_rowSequences);
+    }
+
+    // Before a decode step, each decoding sequence holds the block its next position falls in: a sequence crossing
+    // into a new block reserves it, evicting parked slots and then preempting the youngest other sequences when the
+    // budget is short. A lone sequence always fits (Validate), so someone always makes progress.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ReserveDecodeBlocks()
+    {
+        for (int i = 0; i < _active.Count; i++)
+        {
+            GenerationSequence sequence = _active[i];
+            int needed = sequence.PastLength + 1;
+            if (needed <= sequence.Reservation || sequence.Finished || sequence.IsPrefilling || sequence.Generated == 0)
+            {
+                continue;
+            }
+
+            int target = KvCacheBudget.ReservationFor(needed, sequence.MaxPositions);
+            while (!_slots.TryGrow(target - sequence.Reservation))
+            {
+                int victim = YoungestExcept(i);
+                if (victim < 0)
+                {
+                    // Unreachable while Validate holds every request to the budget; fail this one rather than the loop.
+                    Retire(sequence, FinishReason.Cancelled, new AutoGlmException(Invariant(
+                        $"The request needs {target} tokens of KV cache but the KV budget of {_slots.Budget.CapacityTokens} tokens has no room even with every other request preempted; raise the KV budget.")));
+                    break;
+                }
+
+                Preempt(_active[victim]);
+                _active.RemoveAt(victim);
+                if (victim < i)
+                {
+                    i--;
+                }
+            }
+
+            if (!sequence.Finished)
+            {
+                sequence.Reservation = target;
+            }
+        }
+    }
+
+    private int YoungestExcept(int index)
+    {
+        for (int j = _active.Count - 1; j >= 0; j--)
+        {
+            if (j != index && !_active[j].Finished)
+            {
+                return j;
+            }
+        }
+
+        return -1;
+    }
+
+    // Drops a running sequence's KV and puts it back at the head of the queue; it is recomputed when admitted again.
+    private void Preempt(GenerationSequence sequence)
+    {
+        _slots.Remove(sequence.Slot, sequence.Reservation);
+        sequence.Preempt();
+        Interlocked.Decrement(ref _activeCount);
+        lock (_gate)
+        {
+            _queue.Insert(0, sequence);
+        }
+
+        Interlocked.Increment(ref _preemptions);
+        _metrics?.Preempted();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -588,7 +667,7 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
         if (sequence.Slot >= 0)
         {
-            if (error is null && reason != FinishReason.Cancelled && sequence.History is { } history)
+            if (_options.PrefixReuse && error is null && reason != FinishReason.Cancelled && sequence.History is { } history)
             {
                 _slots.Park(sequence.Slot, sequence.Reservation, history, sequence.PastLength);
             }

@@ -28,6 +28,9 @@ internal sealed record BatchSchedulerOptions
     /// </summary>
     public System.Diagnostics.Metrics.Meter? Meter { get; init; }
 
+    /// <summary>Gets how the KV bytes held are read for <c>autoglm.kv_cache.memory</c>; <see langword="null"/> reports nothing.</summary>
+    public Func<long>? KvBytesHeld { get; init; }
+
     /// <summary>Gets the clock used for timings.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

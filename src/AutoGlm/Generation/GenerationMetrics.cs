@@ -18,12 +18,15 @@ internal sealed class GenerationMetrics : IDisposable
     private readonly IDisposable _load;
 
     /// <summary>Records on <paramref name="meter"/>; the load counters read the given callbacks when collected.</summary>
-    public GenerationMetrics(Meter meter, Func<int> queueDepth, Func<int> kvTokensInUse, Func<int> kvBudgetTokens)
+    public GenerationMetrics(Meter meter, Func<int> queueDepth, Func<int> kvTokensInUse, Func<int> kvBudgetTokens, Func<long>? kvBytes = null)
     {
         ArgumentNullException.ThrowIfNull(meter);
         _instruments = AutoGlmInstruments.For(meter);
-        _load = _instruments.Register(new AutoGlmInstruments.LoadSource(queueDepth, kvTokensInUse, kvBudgetTokens));
+        _load = _instruments.Register(new AutoGlmInstruments.LoadSource(queueDepth, kvTokensInUse, kvBudgetTokens, kvBytes));
     }
+
+    /// <summary>Records a running sequence preempted (its KV dropped, to be recomputed) for lack of KV budget.</summary>
+    public void Preempted() => _instruments.Preemptions.Add(1);
 
     /// <summary>Records a request's first token.</summary>
     public void FirstToken(GenerationOptions options, TimeSpan sinceSubmission)

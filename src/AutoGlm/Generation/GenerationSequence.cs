@@ -36,8 +36,33 @@ internal sealed class GenerationSequence
 
     public long Seed { get; }
 
-    /// <summary>Gets the KV positions this sequence reserves: its prompt and every new token.</summary>
-    public int Reservation => Prompt.Length + MaxNewTokens;
+    /// <summary>Gets the most KV positions this sequence can ever hold: its prompt and every new token (the decoder's capacity for its slot).</summary>
+    public int MaxPositions => Prompt.Length + MaxNewTokens;
+
+    /// <summary>
+    /// Gets or sets the KV positions of the budget this sequence holds now: whole blocks (see
+    /// <see cref="KvCacheBudget.BlockTokens"/>) covering the positions it has fed or is about to feed, at most
+    /// <see cref="MaxPositions"/>; 0 while queued.
+    /// </summary>
+    public int Reservation { get; set; }
+
+    /// <summary>
+    /// Gets the tokens a prefill feeds: the prompt, or after a preemption the prompt followed by the output
+    /// (<see cref="History"/>), whose first <see cref="PrefillLength"/> tokens rebuild the KV that was dropped.
+    /// </summary>
+    public int[] PrefillTokens => Generated > 0 ? History! : Prompt;
+
+    /// <summary>
+    /// Gets the positions prefill must fill before decoding: the prompt, or after a preemption the prompt and all
+    /// output but the last token (which the next decode step feeds, as it would have without the preemption).
+    /// </summary>
+    public int PrefillLength => Generated > 0 ? Prompt.Length + Generated - 1 : Prompt.Length;
+
+    /// <summary>Gets the prompt and the output so far: what the KV must hold before the next sample, plus the next input.</summary>
+    public ReadOnlySpan<int> Context => Generated > 0 ? History.AsSpan(0, Prompt.Length + Generated) : Prompt;
+
+    /// <summary>Gets how many times this sequence was preempted (its KV dropped to make room, then recomputed).</summary>
+    public int Preemptions { get; private set; }
 
     public long SubmittedAt { get; }
 
@@ -59,7 +84,7 @@ internal sealed class GenerationSequence
     /// <summary>Gets or sets how many tokens the slot's KV cache holds.</summary>
     public int PastLength { get; set; }
 
-    public bool IsPrefilling => PastLength < Prompt.Length;
+    public bool IsPrefilling => PastLength < PrefillLength;
 
     /// <summary>Gets or sets the token to feed at the next decode step (the last one sampled).</summary>
     public int NextInput { get; set; }
@@ -89,26 +114,44 @@ internal sealed class GenerationSequence
         LastTokenAt,
         Generated > 1 ? (LastTokenAt - FirstTokenAt) / (Generated - 1) : TimeSpan.Zero);
 
+    /// <summary>
+    /// Takes the sequence out of its slot to give its KV to others (the caller frees the slot and the reservation): it
+    /// goes back to the queue and, when admitted again, prefills <see cref="PrefillTokens"/> to rebuild its KV.
+    /// </summary>
+    public void Preempt()
+    {
+        Slot = -1;
+        PastLength = 0;
+        Reservation = 0;
+        Preemptions++;
+    }
+
     /// <summary>Marks the request cancelled; the loop retires it before its next step.</summary>
     public void RequestCancel() => _cancelRequested = true;
 
-    /// <summary>Gets the tokens fed or to be fed (prompt, then output) when they are recorded for prefix reuse; otherwise <see langword="null"/>.</summary>
+    /// <summary>
+    /// Gets the tokens fed or to be fed (prompt, then output), recorded from <see cref="Start"/> on: prefix reuse
+    /// parks them with the slot, and a preempted sequence is recomputed from them. <see langword="null"/> before the start.
+    /// </summary>
     public int[]? History { get; private set; }
 
     /// <summary>
     /// Starts the sequence in <paramref name="slot"/>, whose KV already holds the first <paramref name="reusedTokens"/>
-    /// prompt tokens: creates its sampling, stop-matching and text state, and the token history when
-    /// <paramref name="recordHistory"/>.
+    /// of <see cref="PrefillTokens"/>: the first time, creates its sampling, stop-matching and text state and the token
+    /// history; after a preemption, that state carries on unchanged (no token is emitted twice, the random stream,
+    /// penalties, stop matcher and grammar continue where they were).
     /// </summary>
-    public void Start(int slot, int reusedTokens, TimeSpan queueTime, int vocabularySize, ITokenTextDecoder textDecoder, bool recordHistory)
+    public void Start(int slot, int reusedTokens, TimeSpan queueTime, int vocabularySize, ITokenTextDecoder textDecoder)
     {
         Slot = slot;
         PastLength = reusedTokens;
-        if (recordHistory)
+        if (Sampling is not null)
         {
-            History = new int[Reservation];
-            Prompt.CopyTo(History, 0);
+            return;
         }
+
+        History = new int[MaxPositions];
+        Prompt.CopyTo(History, 0);
 
         QueueTime = queueTime;
         Sampling = new SamplingState(Options, vocabularySize, Prompt, MaxNewTokens, Seed);

@@ -4,8 +4,9 @@ namespace AutoGlm.Generation;
 
 /// <summary>
 /// The number of KV-cache positions (tokens) all running sequences of one model may hold together.
-/// A sequence reserves its prompt plus its new-token limit when it is admitted and gives them back when it
-/// retires, so the KV memory in use is bounded and proportional to the tokens in flight.
+/// A sequence reserves positions in blocks of <see cref="BlockTokens"/> as it actually needs them (its prompt's
+/// blocks when it is admitted, the next block when it crosses into it) and gives them back when it retires or is
+/// preempted, so what is reserved follows the tokens held, not the most a request might generate.
 /// </summary>
 /// <remarks>
 /// Only the scheduler loop reserves and releases; <see cref="TokensInUse"/> may be read from any thread.
@@ -13,6 +14,16 @@ namespace AutoGlm.Generation;
 internal sealed class KvCacheBudget
 {
     private int _tokensInUse;
+
+    /// <summary>The positions reserved at a time.</summary>
+    public const int BlockTokens = 16;
+
+    /// <summary>
+    /// The reservation that covers <paramref name="positions"/> positions: whole blocks, but never more than the
+    /// <paramref name="maxPositions"/> the sequence can ever hold (so a request that fits the budget alone always fits).
+    /// </summary>
+    public static int ReservationFor(int positions, int maxPositions) =>
+        Math.Min((int)Math.Min(((long)positions + BlockTokens - 1) / BlockTokens * BlockTokens, int.MaxValue), maxPositions);
 
     /// <summary>Creates a budget of <paramref name="capacityTokens"/> positions.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacityTokens"/> is less than 1.</exception>

@@ -46,17 +46,18 @@ internal sealed class KvSlotTable
     /// free now; returns -1 (with nothing taken) when they are not.
     /// </summary>
     /// <exception cref="Exception">The decoder failed to allocate the slot; nothing stays taken.</exception>
-    public int TryPlace(int reservation) => TryPlace(reservation, [], out _);
+    public int TryPlace(int reservation) => TryPlace(reservation, reservation, [], out _);
 
     /// <summary>
-    /// Places a sequence with <paramref name="prompt"/> reserving <paramref name="reservation"/> positions, reusing
+    /// Places a sequence with <paramref name="prompt"/> reserving <paramref name="reservation"/> positions (the decoder
+    /// slot is prepared for up to <paramref name="capacity"/>, the most the sequence can ever hold), reusing
     /// the parked slot whose KV shares the longest prefix with the prompt (at most all but its last token, which
     /// must be fed to get logits); evicts parked slots, least recently used first, when a slot or budget is short.
     /// Returns the slot and, in <paramref name="reusedTokens"/>, how many prompt positions it already holds; -1 when
     /// nothing can be placed now even with every parked slot evicted.
     /// </summary>
     /// <exception cref="Exception">The decoder failed to allocate or reuse the slot; nothing stays taken.</exception>
-    public int TryPlace(int reservation, ReadOnlySpan<int> prompt, out int reusedTokens)
+    public int TryPlace(int reservation, int capacity, ReadOnlySpan<int> prompt, out int reusedTokens)
     {
         reusedTokens = 0;
         int best = -1;
@@ -85,7 +86,7 @@ internal sealed class KvSlotTable
 
                 try
                 {
-                    _decoder.ReuseSlot(parked.Slot, reservation, bestLength);
+                    _decoder.ReuseSlot(parked.Slot, capacity, bestLength);
                 }
                 catch
                 {
@@ -115,7 +116,7 @@ internal sealed class KvSlotTable
 
         try
         {
-            _decoder.AllocateSlot(slot, reservation);
+            _decoder.AllocateSlot(slot, capacity);
         }
         catch
         {
@@ -152,6 +153,12 @@ internal sealed class KvSlotTable
         FreeSlot(slot);
         Budget.Release(reservation);
     }
+
+    /// <summary>
+    /// Reserves <paramref name="tokens"/> more positions for a running sequence, evicting parked slots (least recently
+    /// used first) when the budget is short; <see langword="false"/> (with nothing taken) when even that is not enough.
+    /// </summary>
+    public bool TryGrow(int tokens) => ReserveEvicting(tokens);
 
     /// <summary>Evicts every parked slot. Never throws.</summary>
     public void EvictAll()

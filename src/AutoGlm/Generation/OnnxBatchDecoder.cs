@@ -24,7 +24,9 @@ namespace AutoGlm.Generation;
 /// </para>
 /// <para>
 /// KV memory follows the tokens held, not the capacity reserved: rows grow 256 positions at a time when the
-/// longest sequence needs them (copying what is held), and everything is released when no slot is in use.
+/// longest sequence needs them (copying what is held), on Linux only the pages holding written positions are
+/// committed and a freed slot's pages are given back (see <see cref="KvCacheStorage"/>), and everything is released
+/// when no slot is in use.
 /// </para>
 /// <para>Not thread-safe: the scheduler loop is the only caller; the cancellation token may fire from any thread.</para>
 /// </remarks>
@@ -55,6 +57,8 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     private long[]? _promptPositions;
     private long[]? _promptMask;
     private float[]? _promptLogits;
+    private int _kvVersion;
+    private bool _freeRowsWritten;
     private CancellationToken _registeredToken;
     private CancellationTokenRegistration _registration;
 
@@ -111,7 +115,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
 
     public int VocabularySize { get; }
 
-    /// <summary>Bytes of KV cache currently allocated.</summary>
+    /// <summary>Bytes of address space the KV cache spans now (rows × the longest row).</summary>
     public long KvBytesAllocated => _storage.BytesAllocated;
 
     /// <summary>Gets how many prompt rows ran batched with others so far (each batched row counts once).</summary>
@@ -119,6 +123,58 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
 
     /// <summary>Copies the keys one layer holds for the first <paramref name="positions"/> positions of a slot's head (float caches only), for tests.</summary>
     internal float[] ReadKeys(int layer, int slot, int head, int positions) => _storage.ReadKeys(layer, slot, head, positions);
+
+    /// <summary>
+    /// Bytes of KV cache memory held now: on Linux the pages the slots' tokens (and filler positions) occupy, freed
+    /// slots' pages given back; elsewhere <see cref="KvBytesAllocated"/>. May be read from any thread.
+    /// </summary>
+    public long KvBytesResident => _storage.BytesResident;
+
+    /// <summary>Gets the positions the slots hold now (parked ones included), summed; a racy snapshot when read from another thread.</summary>
+    public int KvTokensHeld
+    {
+        get
+        {
+            int total = 0;
+            for (int slot = 0; slot < _slotLength.Length; slot++)
+            {
+                total += Volatile.Read(ref _slotLength[slot]);
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Gets the slots allocated now (parked ones included); a racy snapshot when read from another thread.</summary>
+    public int KvSlotsHeld
+    {
+        get
+        {
+            int total = 0;
+            for (int slot = 0; slot < _slotCapacity.Length; slot++)
+            {
+                total += Volatile.Read(ref _slotCapacity[slot]) > 0 ? 1 : 0;
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>
+    /// Reads the KV bytes held, positions held and slots held as one consistent snapshot, from any thread; <see langword="false"/>
+    /// when the loop changed them while they were read (try again later). For benchmarks that compare memory with tokens.
+    /// </summary>
+    public bool TryReadKv(out long bytes, out int tokens, out int slots)
+    {
+        int version = Volatile.Read(ref _kvVersion);
+        tokens = KvTokensHeld;
+        slots = KvSlotsHeld;
+        bytes = KvBytesResident;
+        return (version & 1) == 0 && Volatile.Read(ref _kvVersion) == version;
+    }
+
+    /// <summary>The KV storage, for tests that compare its accounting with the system's.</summary>
+    internal KvCacheStorage Storage => _storage;
 
     public void AllocateSlot(int slot, int tokenCapacity)
     {
@@ -133,7 +189,9 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         int rows = Math.Min(MaxBatchSize, Math.Max(_storage.Rows, NextPowerOfTwo(slot + 1)));
         if (rows > _storage.Rows)
         {
+            BeginKvChange();
             _storage.EnsureCapacity(rows, Math.Max(_storage.Length, RoundUp(1)));
+            EndKvChange();
             InvalidateBatches();
         }
     }
@@ -152,8 +210,11 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         }
 
         // The kept positions stay where they are; the next step writes from keptLength on.
+        BeginKvChange();
         _slotCapacity[slot] = tokenCapacity;
         _slotLength[slot] = keptLength;
+        _storage.Trim(slot, keptLength);
+        EndKvChange();
     }
 
     public void FreeSlot(int slot)
@@ -163,14 +224,18 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             return;
         }
 
+        BeginKvChange();
         _slotCapacity[slot] = 0;
         _slotLength[slot] = 0;
+        _storage.Discard(slot);
         if (Array.TrueForAll(_slotCapacity, c => c == 0))
         {
             // Nothing in flight: give the KV memory back.
             InvalidateBatches();
             _storage.Release();
         }
+
+        EndKvChange();
     }
 
     // Per token: optimised from the first call, not recompiled in the background while tokens stream.
@@ -198,8 +263,15 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         int needed = Math.Min(longest + 1, MaxSequenceLength);
         if (needed > _storage.Length)
         {
+            BeginKvChange();
             _storage.EnsureCapacity(_storage.Rows, RoundUp(needed));
+            EndKvChange();
             InvalidateBatches();
+        }
+
+        if (_freeRowsWritten)
+        {
+            DiscardFreeRowsOutside(first, last);
         }
 
         if (last >= 0)
@@ -221,10 +293,14 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             offset += row.TokenCount;
         }
 
+        BeginKvChange();
         foreach (DecoderRow row in rows)
         {
             _slotLength[row.Slot] = row.PastLength + row.TokenCount;
+            _storage.MarkWritten(row.Slot, row.PastLength + row.TokenCount);
         }
+
+        EndKvChange();
     }
 
     public void Dispose()
@@ -244,11 +320,14 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         int width = _storage.Length;
 
         // Fillers first: every slot in the range that does not decode in this step.
+        BeginKvChange();
         for (int r = 0; r < count; r++)
         {
             int slot = first + r;
             // A full slot (length == width) is finished and never read again: its last position may take the filler.
             int length = Math.Min(_slotLength[slot], width - 1);
+            _storage.MarkWritten(slot, length + 1);
+            _freeRowsWritten |= _slotCapacity[slot] == 0;
             batch.InputIds[r] = 0;
             batch.PositionIds[r] = length;
             FillMask(batch.Mask.AsSpan(r * width, width), length + 1);
@@ -268,6 +347,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             offset += row.TokenCount;
         }
 
+        EndKvChange();
         Run(batch.Binding, cancellationToken);
 
         for (int i = 0; i < rows.Length; i++)
@@ -452,7 +532,18 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             using OrtValue logitsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, rowLogits.AsMemory(0, count * keep * VocabularySize), [count, keep, VocabularySize]);
             using OrtIoBinding binding = Bind(idsValue, maskValue, positionValue, keepValue, logitsValue, kv);
             Run(binding, cancellationToken);
-            if (!direct)
+            if (direct)
+            {
+                // Every row of the range was written up to the longest prompt (pads included): their pages count as held.
+                BeginKvChange();
+                foreach (int i in group)
+                {
+                    _storage.MarkWritten(rows[i].Slot, longest);
+                }
+
+                EndKvChange();
+            }
+            else
             {
                 for (int r = 0; r < count; r++)
                 {
@@ -591,6 +682,36 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _batches[key] = batch;
         return batch;
     }
+
+    // A free slot inside a decode range takes a filler position (a page of each head); once no decode range covers
+    // it, that page goes back, so free slots do not keep memory between bursts of batching.
+    private void DiscardFreeRowsOutside(int first, int last)
+    {
+        BeginKvChange();
+        bool stillWritten = false;
+        for (int slot = 0; slot < _storage.Rows; slot++)
+        {
+            if (_slotCapacity[slot] == 0)
+            {
+                if (slot >= first && slot <= last)
+                {
+                    stillWritten = true;
+                }
+                else
+                {
+                    _storage.Discard(slot);
+                }
+            }
+        }
+
+        _freeRowsWritten = stillWritten;
+        EndKvChange();
+    }
+
+    // A version the loop makes odd while it changes what the slots hold, so TryReadKv can tell a torn read.
+    private void BeginKvChange() => Volatile.Write(ref _kvVersion, _kvVersion + 1);
+
+    private void EndKvChange() => Volatile.Write(ref _kvVersion, _kvVersion + 1);
 
     private void InvalidateBatches()
     {

@@ -10,30 +10,65 @@ namespace AutoGlm.Runtime;
 /// (GroupQueryAttention's shared-buffer mode) and nothing is copied per step.
 /// </summary>
 /// <remarks>
-/// Grows on demand (more rows, or longer rows) by reallocating and copying what is held, and is released
-/// entirely by <see cref="Release"/>, so memory follows the sequences in flight rather than the model's
-/// whole context. Not thread-safe: the scheduler loop is its only user.
+/// <para>
+/// Memory follows the positions written, not rows × length. On Linux each block is an anonymous private mapping whose
+/// pages the kernel commits only when first written; the caller reports every write with <see cref="MarkWritten"/>,
+/// and <see cref="Discard"/> returns a freed row's pages (<c>madvise(MADV_DONTNEED)</c>). <see cref="BytesResident"/>
+/// counts exactly the pages written and not returned since (the same number <c>mincore</c> reports). Growth (more rows,
+/// or longer rows) maps new blocks and copies only the positions each (row, head) slice holds. Elsewhere the blocks
+/// come from the native heap, fully committed, as before, and <see cref="BytesResident"/> equals <see cref="BytesAllocated"/>.
+/// </para>
+/// <para>Released entirely by <see cref="Release"/>. Not thread-safe: the scheduler loop is its only user, except that
+/// <see cref="BytesResident"/> may be read from any thread.</para>
 /// </remarks>
-internal sealed unsafe class KvCacheStorage : IDisposable
+internal sealed unsafe partial class KvCacheStorage : IDisposable
 {
+    private const int ProtReadWrite = 0x1 | 0x2;
+    private const int MapPrivateAnonymous = 0x02 | 0x20;
+    private const int MadviseDontNeed = 4;
+    private const int MadviseNoHugePage = 15;
+
     private readonly int _layers;
     private readonly int _kvHeads;
     private readonly int _headDim;
     private readonly int _elementSize;
+    private readonly bool _paged;
+    private readonly long _pageSize;
     private readonly Dictionary<long, KvCacheView> _views = [];
     private byte*[] _keys;
     private byte*[] _values;
+    private int[] _extent = [];
+    private ulong[] _pages = [];
+    private long _pagesTouched;
+    private long _mappedBytes;
 
     public KvCacheStorage(int layers, int kvHeads, int headDim, TensorElementType elementType)
+        : this(layers, kvHeads, headDim, elementType, paged: OperatingSystem.IsLinux())
+    {
+    }
+
+    /// <param name="layers">Decoder layers.</param>
+    /// <param name="kvHeads">Key/value heads.</param>
+    /// <param name="headDim">Channels per head.</param>
+    /// <param name="elementType">Element type.</param>
+    /// <param name="paged">Whether blocks are lazily committed mappings (Linux only; tests compare both).</param>
+    public KvCacheStorage(int layers, int kvHeads, int headDim, TensorElementType elementType, bool paged)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(layers);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvHeads);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headDim);
+        if (paged && !OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("Lazily committed KV blocks need Linux's mmap and madvise semantics.");
+        }
+
         _layers = layers;
         _kvHeads = kvHeads;
         _headDim = headDim;
         ElementType = elementType;
         _elementSize = TensorElementTypes.SizeOf(elementType);
+        _paged = paged;
+        _pageSize = Environment.SystemPageSize;
         _keys = new byte*[layers];
         _values = new byte*[layers];
     }
@@ -49,11 +84,26 @@ internal sealed unsafe class KvCacheStorage : IDisposable
     /// <summary>Positions per row allocated.</summary>
     public int Length { get; private set; }
 
-    /// <summary>Bytes of native memory held.</summary>
+    /// <summary>Bytes of address space the blocks span (rows × length × bytes per position).</summary>
     public long BytesAllocated => (long)Rows * Length * BytesPerPosition;
+
+    /// <summary>
+    /// Bytes of memory the blocks hold: on Linux the pages written and not discarded since, over every block; elsewhere
+    /// <see cref="BytesAllocated"/>. May be read from any thread.
+    /// </summary>
+    public long BytesResident => _paged ? Volatile.Read(ref _pagesTouched) * _pageSize * 2 * _layers : BytesAllocated;
+
+    /// <summary>Whether blocks are lazily committed mappings whose pages are counted (Linux).</summary>
+    public bool IsPaged => _paged;
 
     /// <summary>Bytes one position of one row takes over all layers (keys and values).</summary>
     public long BytesPerPosition => 2L * _layers * _kvHeads * _headDim * _elementSize;
+
+    private long PositionBytes => (long)_headDim * _elementSize;
+
+    private long SliceBytes => Length * PositionBytes;
+
+    private long RowBytes => _kvHeads * SliceBytes;
 
     /// <summary>
     /// Makes room for at least <paramref name="rows"/> rows of <paramref name="length"/> positions, keeping what
@@ -70,15 +120,193 @@ internal sealed unsafe class KvCacheStorage : IDisposable
 
         int newRows = Math.Max(rows, Rows);
         int newLength = Math.Max(length, Length);
+        long newBytes = (long)newRows * _kvHeads * newLength * PositionBytes;
+        long mapped = _paged ? (newBytes + _pageSize - 1) / _pageSize * _pageSize : newBytes;
         for (int layer = 0; layer < _layers; layer++)
         {
-            _keys[layer] = Grow(_keys[layer], newRows, newLength);
-            _values[layer] = Grow(_values[layer], newRows, newLength);
+            _keys[layer] = Grow(_keys[layer], newRows, newLength, mapped);
+            _values[layer] = Grow(_values[layer], newRows, newLength, mapped);
         }
 
+        _mappedBytes = mapped;
         Rows = newRows;
         Length = newLength;
+        if (_extent.Length < newRows)
+        {
+            Array.Resize(ref _extent, newRows);
+        }
+
+        if (_paged)
+        {
+            // The new blocks hold exactly the copied prefixes: count their pages afresh.
+            _pages = new ulong[(int)(((mapped / _pageSize) + 63) / 64)];
+            Volatile.Write(ref _pagesTouched, 0);
+            for (int row = 0; row < newRows; row++)
+            {
+                int held = _extent[row];
+                _extent[row] = 0;
+                MarkWritten(row, held);
+            }
+        }
+
         DisposeViews();
+    }
+
+    /// <summary>
+    /// Records that positions <c>[0, <paramref name="positions"/>)</c> of <paramref name="row"/> may have been written
+    /// (by a step, or a filler position): their pages count as held until the row is discarded. O(kv_heads) when the
+    /// row grows, nothing otherwise.
+    /// </summary>
+    public void MarkWritten(int row, int positions)
+    {
+        int before = _extent[row];
+        if (positions <= before)
+        {
+            return;
+        }
+
+        _extent[row] = positions;
+        if (!_paged)
+        {
+            return;
+        }
+
+        long slice = SliceBytes;
+        long position = PositionBytes;
+        if (slice % _pageSize == 0 && ((before * position) + _pageSize - 1) / _pageSize == ((positions * position) + _pageSize - 1) / _pageSize)
+        {
+            // Page-aligned slices (the usual case) and no new page: a decode step's common path, O(1).
+            return;
+        }
+
+        long added = 0;
+        for (int head = 0; head < _kvHeads; head++)
+        {
+            long start = (((long)row * _kvHeads) + head) * slice;
+            long firstPage = (start + (before * position)) / _pageSize;
+            long lastPage = (start + (positions * position) - 1) / _pageSize;
+            for (long page = firstPage; page <= lastPage; page++)
+            {
+                ref ulong word = ref _pages[page >> 6];
+                ulong bit = 1UL << (int)(page & 63);
+                if ((word & bit) == 0)
+                {
+                    word |= bit;
+                    added++;
+                }
+            }
+        }
+
+        if (added > 0)
+        {
+            Volatile.Write(ref _pagesTouched, _pagesTouched + added);
+        }
+    }
+
+    /// <summary>
+    /// Forgets what <paramref name="row"/> holds and, on Linux, returns its pages to the system (pages it shares with a
+    /// neighbouring row stay). The row reads as zeros afterwards until written again.
+    /// </summary>
+    public void Discard(int row)
+    {
+        if ((uint)row >= (uint)Rows || _extent[row] == 0)
+        {
+            return;
+        }
+
+        _extent[row] = 0;
+        if (!_paged)
+        {
+            return;
+        }
+
+        long start = row * RowBytes;
+        long firstPage = (start + _pageSize - 1) / _pageSize;
+        long endPage = (start + RowBytes) / _pageSize;
+        if (endPage <= firstPage)
+        {
+            return;
+        }
+
+        nuint offset = (nuint)(firstPage * _pageSize);
+        nuint length = (nuint)((endPage - firstPage) * _pageSize);
+        for (int layer = 0; layer < _layers; layer++)
+        {
+            _ = Madvise(_keys[layer] + offset, length, MadviseDontNeed);
+            _ = Madvise(_values[layer] + offset, length, MadviseDontNeed);
+        }
+
+        long removed = 0;
+        for (long page = firstPage; page < endPage; page++)
+        {
+            ref ulong word = ref _pages[page >> 6];
+            ulong bit = 1UL << (int)(page & 63);
+            if ((word & bit) != 0)
+            {
+                word &= ~bit;
+                removed++;
+            }
+        }
+
+        Volatile.Write(ref _pagesTouched, _pagesTouched - removed);
+    }
+
+    /// <summary>
+    /// Keeps only the first <paramref name="positions"/> positions of <paramref name="row"/> (prefix reuse hands a row to a
+    /// new sequence that shares only its start): on Linux the pages wholly past them go back, per head slice.
+    /// </summary>
+    public void Trim(int row, int positions)
+    {
+        if ((uint)row >= (uint)Rows || _extent[row] <= positions)
+        {
+            return;
+        }
+
+        if (positions <= 0)
+        {
+            Discard(row);
+            return;
+        }
+
+        _extent[row] = positions;
+        if (!_paged)
+        {
+            return;
+        }
+
+        long slice = SliceBytes;
+        long removed = 0;
+        for (int head = 0; head < _kvHeads; head++)
+        {
+            long start = (((long)row * _kvHeads) + head) * slice;
+            long firstPage = (start + (positions * PositionBytes) + _pageSize - 1) / _pageSize;
+            long endPage = (start + slice) / _pageSize;
+            if (endPage <= firstPage)
+            {
+                continue;
+            }
+
+            nuint offset = (nuint)(firstPage * _pageSize);
+            nuint length = (nuint)((endPage - firstPage) * _pageSize);
+            for (int layer = 0; layer < _layers; layer++)
+            {
+                _ = Madvise(_keys[layer] + offset, length, MadviseDontNeed);
+                _ = Madvise(_values[layer] + offset, length, MadviseDontNeed);
+            }
+
+            for (long page = firstPage; page < endPage; page++)
+            {
+                ref ulong word = ref _pages[page >> 6];
+                ulong bit = 1UL << (int)(page & 63);
+                if ((word & bit) != 0)
+                {
+                    word &= ~bit;
+                    removed++;
+                }
+            }
+        }
+
+        Volatile.Write(ref _pagesTouched, _pagesTouched - removed);
     }
 
     /// <summary>Frees all memory; the next <see cref="EnsureCapacity"/> starts empty.</summary>
@@ -87,14 +315,18 @@ internal sealed unsafe class KvCacheStorage : IDisposable
         DisposeViews();
         for (int layer = 0; layer < _layers; layer++)
         {
-            NativeMemory.AlignedFree(_keys[layer]);
-            NativeMemory.AlignedFree(_values[layer]);
+            Free(_keys[layer]);
+            Free(_values[layer]);
             _keys[layer] = null;
             _values[layer] = null;
         }
 
         Rows = 0;
         Length = 0;
+        _mappedBytes = 0;
+        Array.Clear(_extent);
+        _pages = [];
+        Volatile.Write(ref _pagesTouched, 0);
     }
 
     /// <summary>
@@ -116,7 +348,7 @@ internal sealed unsafe class KvCacheStorage : IDisposable
             return view;
         }
 
-        long rowBytes = (long)_kvHeads * Length * _headDim * _elementSize;
+        long rowBytes = RowBytes;
         long[] shape = [rowCount, _kvHeads, Length, _headDim];
         var keys = new OrtValue[_layers];
         var values = new OrtValue[_layers];
@@ -173,26 +405,112 @@ internal sealed unsafe class KvCacheStorage : IDisposable
         }
     }
 
+    /// <summary>
+    /// Pages of every block the kernel reports resident (<c>mincore</c>), for tests that check <see cref="BytesResident"/>
+    /// against the system; Linux only.
+    /// </summary>
+    public long CountResidentPages()
+    {
+        if (!_paged || Rows == 0)
+        {
+            return 0;
+        }
+
+        long pages = _mappedBytes / _pageSize;
+        byte[] vector = new byte[pages];
+        long total = 0;
+        fixed (byte* v = vector)
+        {
+            for (int layer = 0; layer < _layers; layer++)
+            {
+                total += Resident(_keys[layer], v, vector);
+                total += Resident(_values[layer], v, vector);
+            }
+        }
+
+        return total;
+    }
+
     public void Dispose() => Release();
 
-    private byte* Grow(byte* old, int newRows, int newLength)
+    private long Resident(byte* block, byte* v, byte[] vector)
     {
-        nuint bytes = (nuint)((long)newRows * _kvHeads * newLength * _headDim * _elementSize);
-        byte* fresh = (byte*)NativeMemory.AlignedAlloc(bytes, 64);
+        if (Mincore(block, (nuint)_mappedBytes, v) != 0)
+        {
+            throw new InvalidOperationException($"mincore failed with errno {Marshal.GetLastPInvokeError()}.");
+        }
+
+        long count = 0;
+        foreach (byte b in vector)
+        {
+            count += b & 1;
+        }
+
+        return count;
+    }
+
+    private byte* Grow(byte* old, int newRows, int newLength, long bytes)
+    {
+        byte* fresh = Allocate(bytes);
         if (old != null)
         {
-            // Keep each (row, head)'s first Length positions; the rest of the new block is never read before written.
-            long oldSlice = (long)Length * _headDim * _elementSize;
-            long newSlice = (long)newLength * _headDim * _elementSize;
-            for (long slice = 0; slice < (long)Rows * _kvHeads; slice++)
+            // Keep each (row, head)'s held positions; the rest of the new block is never read before written.
+            long oldSlice = (long)Length * PositionBytes;
+            long newSlice = (long)newLength * PositionBytes;
+            for (int row = 0; row < Rows; row++)
             {
-                Buffer.MemoryCopy(old + (slice * oldSlice), fresh + (slice * newSlice), newSlice, oldSlice);
+                long held = Math.Min((long)_extent[row], Length) * PositionBytes;
+                if (held == 0)
+                {
+                    continue;
+                }
+
+                for (int head = 0; head < _kvHeads; head++)
+                {
+                    long slice = ((long)row * _kvHeads) + head;
+                    Buffer.MemoryCopy(old + (slice * oldSlice), fresh + (slice * newSlice), newSlice, held);
+                }
             }
 
-            NativeMemory.AlignedFree(old);
+            Free(old);
         }
 
         return fresh;
+    }
+
+    private byte* Allocate(long bytes)
+    {
+        if (!_paged)
+        {
+            return (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        }
+
+        byte* block = (byte*)Mmap(null, (nuint)bytes, ProtReadWrite, MapPrivateAnonymous, -1, 0);
+        if (block == (byte*)-1)
+        {
+            throw new InsufficientMemoryException($"Mapping {bytes} bytes of KV cache failed (errno {Marshal.GetLastPInvokeError()}); lower MaxBatchSize or MaxSequenceLength.");
+        }
+
+        // Transparent huge pages would commit 2 MiB at the first write and defeat the accounting by page.
+        _ = Madvise(block, (nuint)bytes, MadviseNoHugePage);
+        return block;
+    }
+
+    private void Free(byte* block)
+    {
+        if (block == null)
+        {
+            return;
+        }
+
+        if (_paged)
+        {
+            _ = Munmap(block, (nuint)_mappedBytes);
+        }
+        else
+        {
+            NativeMemory.AlignedFree(block);
+        }
     }
 
     private void DisposeViews()
@@ -204,4 +522,16 @@ internal sealed unsafe class KvCacheStorage : IDisposable
 
         _views.Clear();
     }
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    private static partial int Munmap(void* address, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static partial int Madvise(void* address, nuint length, int advice);
+
+    [LibraryImport("libc", EntryPoint = "mincore", SetLastError = true)]
+    private static partial int Mincore(void* address, nuint length, byte* vector);
 }

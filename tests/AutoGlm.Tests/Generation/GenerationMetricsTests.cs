@@ -70,4 +70,48 @@ public sealed class GenerationMetricsTests
         Assert.Equal([0.0], Values("autoglm.kv_cache.usage"));
         Assert.Equal([(double)(decoder.MaxBatchSize * decoder.MaxSequenceLength)], Values("autoglm.kv_cache.limit"));
     }
+
+    [Fact]
+    public async Task Scheduler_PreemptingUnderATightBudget_CountsPreemptionsAndReportsKvBytes()
+    {
+        using var meter = new Meter(AutoGlmTelemetry.MeterName);
+        long preemptions = 0;
+        var bytes = new List<long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, meter) && instrument.Name is "autoglm.kv_cache.preemptions" or "autoglm.kv_cache.memory")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "autoglm.kv_cache.preemptions")
+            {
+                Interlocked.Add(ref preemptions, value);
+            }
+            else
+            {
+                lock (bytes)
+                {
+                    bytes.Add(value);
+                }
+            }
+        });
+        listener.Start();
+
+        var decoder = new FakeBatchDecoder() { StepDelay = TimeSpan.FromMilliseconds(1) };
+        await using (var scheduler = new BatchScheduler(decoder, new FakeTextDecoder(), new BatchSchedulerOptions { Meter = meter, KvBudgetTokens = 100, KvBytesHeld = () => 4096 }))
+        {
+            var options = GenerationOptions.Greedy with { MaxNewTokens = 60, IgnoreEos = true };
+            await Task.WhenAll(scheduler.GenerateAsync([1, 2, 3, 4, 5], options), scheduler.GenerateAsync([6, 7, 8], options)).WaitAsync(TimeSpan.FromSeconds(10));
+            listener.RecordObservableInstruments();
+
+            Assert.True(scheduler.PreemptionCount >= 1, "nothing was preempted");
+            Assert.Equal(scheduler.PreemptionCount, Interlocked.Read(ref preemptions));
+        }
+
+        Assert.Equal([4096L], bytes);
+    }
 }
