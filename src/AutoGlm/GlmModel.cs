@@ -65,12 +65,15 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
     /// <summary>The KV cache budget in tokens.</summary>
     public int KvBudgetTokens => _scheduler.KvBudgetTokens;
 
-    /// <summary>Bytes of address space the KV cache spans now: rows × the longest row (it grows with the requests in flight and is released when idle).</summary>
+    /// <summary>
+    /// Bytes of address space the KV cache spans now: rows × the longest row. It grows with the requests in flight; when
+    /// idle it is unmapped, except at the shortest row width, where the mapping (none of its pages held) stays for the next request.
+    /// </summary>
     public long KvBytesAllocated => _decoder.KvBytesAllocated;
 
     /// <summary>
     /// Bytes of KV cache memory held now: on Linux the pages the requests' tokens occupy (a finished request's pages are
-    /// given back at once); on other systems the same as <see cref="KvBytesAllocated"/>. Also reported as <c>autoglm.kv_cache.memory</c>.
+    /// given back, lazily: the kernel reclaims them when it needs memory); on other systems the same as <see cref="KvBytesAllocated"/>. Also reported as <c>autoglm.kv_cache.memory</c>.
     /// </summary>
     public long KvBytesResident => _decoder.KvBytesResident;
 

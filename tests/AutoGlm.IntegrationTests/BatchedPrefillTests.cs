@@ -65,7 +65,7 @@ public sealed class BatchedPrefillTests : IDisposable
         }
 
         Assert.Equal(0, model.KvTokensInUse);
-        Assert.Equal(0, model.KvBytesAllocated);
+        Assert.Equal(0, model.KvBytesResident);
     }
 
     // A batched prefill that fails in the model fails every request in it and frees their slots; the model serves on.
@@ -104,7 +104,7 @@ public sealed class BatchedPrefillTests : IDisposable
         Assert.True(failed);
         Assert.Equal(0, inner!.BatchedPromptRows);
         Assert.Equal(0, model.KvTokensInUse);
-        Assert.Equal(0, model.KvBytesAllocated);
+        Assert.Equal(0, model.KvBytesResident);
         await using GlmModel solo = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MaxBatchSize = 1, WarmUp = false });
         Assert.Equal(Ids(await solo.GenerateAsync(prompts[0], s_greedy)), Ids(await model.GenerateAsync(prompts[0], s_greedy)));
     }
@@ -145,7 +145,7 @@ public sealed class BatchedPrefillTests : IDisposable
         Assert.Equal(expected[2], Ids(await runs[2]));
         Assert.Equal(3, inner!.BatchedPromptRows);
         Assert.Equal(0, model.KvTokensInUse);
-        Assert.Equal(0, model.KvBytesAllocated);
+        Assert.Equal(0, model.KvBytesResident);
     }
 
     // The fact the batched path rests on: ONNX Runtime's CPU GroupQueryAttention, given a right-padded batch of

@@ -52,7 +52,7 @@ public sealed class GlmModelTests
         // The last turn's KV stays parked (prompt and answer but its last token) until something needs the room.
         Assert.Equal(history.Count - 1, warm.KvTokensInUse);
         Assert.True(warm.KvBytesAllocated > 0);
-        Assert.Equal(0, cold.KvBytesAllocated);
+        Assert.Equal(0, cold.KvBytesResident);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class GlmModelTests
         }
 
         Assert.Equal(0, model.KvTokensInUse);
-        Assert.Equal(0, model.KvBytesAllocated);
+        Assert.Equal(0, model.KvBytesResident);
     }
 
     [Fact]

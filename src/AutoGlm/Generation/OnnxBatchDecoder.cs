@@ -230,9 +230,24 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _storage.Discard(slot);
         if (Array.TrueForAll(_slotCapacity, c => c == 0))
         {
-            // Nothing in flight: give the KV memory back.
-            InvalidateBatches();
-            _storage.Release();
+            if (_storage.Length > RoundUp(1))
+            {
+                // Nothing in flight and rows longer than the shortest: unmap, so the next sequences' tensors (and the
+                // attention's work, which follows their width) start short again.
+                InvalidateBatches();
+                _storage.Release();
+            }
+            else
+            {
+                // At the shortest width the mapping and its bound batches stay for the next request; every row's
+                // pages (free rows' filler positions too) are given back.
+                for (int row = 0; row < _storage.Rows; row++)
+                {
+                    _storage.Discard(row);
+                }
+
+                _freeRowsWritten = false;
+            }
         }
 
         EndKvChange();
