@@ -52,6 +52,43 @@ public sealed class GlmModelMetricsTests
     }
 
     [Fact]
+    public async Task GenerateAsync_PrefixReuseWithOneSlot_KeptKvOutlivesTheRequestsThatUseTheSlotMeanwhile()
+    {
+        // The kept KV waits outside the decoder's slots, so a conversation's next turn finds it even after other
+        // requests ran in the only slot; its greedy tokens equal a cold run's.
+        using var factory = new TestMeterFactory();
+        var saved = new ConcurrentQueue<long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (factory.Meters.Contains(instrument.Meter) && instrument.Name == "autoglm.prefix_cache.tokens_saved")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => saved.Enqueue(value));
+        listener.Start();
+
+        var greedy = new GenerationOptions { Temperature = 0f, MaxNewTokens = 9, IgnoreEos = true };
+        await using GlmModel warm = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { PrefixReuse = true, MaxBatchSize = 1, MeterFactory = factory, WarmUp = false });
+        await using GlmModel cold = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MaxBatchSize = 1, WarmUp = false });
+        var history = new List<int>(warm.Tokenizer.Encode("System: be brief. User: first question?"));
+        int firstPrompt = history.Count;
+        GenerationResult first = await warm.GenerateAsync(history, greedy);
+        history.AddRange(first.Tokens.Select(t => t.Id));
+        await warm.GenerateAsync("An unrelated request that takes the slot.", greedy);
+        await warm.GenerateAsync("Another one, different from the first.", greedy);
+
+        history.AddRange(warm.Tokenizer.Encode(" User: and the second?"));
+        GenerationResult reused = await warm.GenerateAsync(history, greedy);
+        GenerationResult recomputed = await cold.GenerateAsync(history, greedy);
+
+        Assert.Equal(recomputed.Tokens.Select(t => t.Id), reused.Tokens.Select(t => t.Id));
+        // The first turn's prompt and answer but its last token were kept (the answer's last token was never fed).
+        Assert.Contains(firstPrompt + 9 - 1, saved);
+    }
+
+    [Fact]
     public async Task Load_WarmUp_RecordsNoMetricUntilTheFirstRequest()
     {
         using var factory = new TestMeterFactory();

@@ -44,6 +44,19 @@ internal interface IBatchDecoder
     /// </summary>
     void ReuseSlot(int slot, int tokenCapacity, int keptLength);
 
+    /// <summary>
+    /// Copies the first <paramref name="length"/> positions of slot <paramref name="slot"/>'s KV out of the decoder, so
+    /// the slot can be freed while its KV is kept for a later prompt that starts the same way (prefix reuse);
+    /// <see langword="null"/> when this decoder cannot, in which case the slot itself is kept.
+    /// </summary>
+    ParkedKv? ExportSlot(int slot, int length) => null;
+
+    /// <summary>
+    /// Writes the first <paramref name="length"/> positions of <paramref name="parked"/> into slot <paramref name="slot"/>,
+    /// just allocated, which then holds them as if it had been fed their tokens.
+    /// </summary>
+    void ImportSlot(int slot, ParkedKv parked, int length) => throw new NotSupportedException("This decoder does not export KV, so it has none to import.");
+
     /// <summary>Releases slot <paramref name="slot"/>; its KV contents are discarded. Never throws for a slot that was allocated.</summary>
     void FreeSlot(int slot);
 

@@ -77,6 +77,14 @@ internal sealed class KvSlotTable
             ParkedSlot parked = _parked[best];
             _parked.RemoveAt(best);
             int extra = reservation - parked.Length;
+            int target = parked.Kv is null ? parked.Slot : FreeSlotEvictingInSlotParked();
+            if (target < 0)
+            {
+                // Every slot runs a sequence: the exported KV waits with the request for the next free slot.
+                _parked.Add(parked);
+                return -1;
+            }
+
             if (extra <= 0 || ReserveEvicting(extra))
             {
                 if (extra < 0)
@@ -86,29 +94,42 @@ internal sealed class KvSlotTable
 
                 try
                 {
-                    _decoder.ReuseSlot(parked.Slot, capacity, bestLength);
+                    if (parked.Kv is { } kv)
+                    {
+                        _decoder.AllocateSlot(target, capacity);
+                        _inUse[target] = true;
+                        SlotsInUse++;
+                        using (kv)
+                        {
+                            _decoder.ImportSlot(target, kv, bestLength);
+                        }
+                    }
+                    else
+                    {
+                        _decoder.ReuseSlot(target, capacity, bestLength);
+                    }
                 }
                 catch
                 {
                     Budget.Release(reservation);
-                    FreeSlot(parked.Slot);
+                    parked.Kv?.Dispose();
+                    if (_inUse[target])
+                    {
+                        FreeSlot(target);
+                    }
+
                     throw;
                 }
 
                 reusedTokens = bestLength;
-                return parked.Slot;
+                return target;
             }
 
-            // Not enough budget even with every other parked slot gone: drop this one too and try cold.
+            // Not enough budget even with every other parked sequence gone: drop this one too and try cold.
             Evict(parked);
         }
 
-        while (Array.IndexOf(_inUse, false) < 0 && _parked.Count > 0)
-        {
-            EvictLeastRecent();
-        }
-
-        int slot = Array.IndexOf(_inUse, false);
+        int slot = FreeSlotEvictingInSlotParked();
         if (slot < 0 || !ReserveEvicting(reservation))
         {
             return -1;
@@ -144,7 +165,27 @@ internal sealed class KvSlotTable
         }
 
         Budget.Release(reservation - length);
-        _parked.Add(new ParkedSlot(slot, tokens, length, ++_clock));
+        ParkedKv? kv = null;
+        try
+        {
+            kv = _decoder.ExportSlot(slot, length);
+        }
+#pragma warning disable CA1031 // A failed copy costs only the reuse: the slot itself is parked instead.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        if (kv is not null)
+        {
+            // The KV waits outside the slots, so parked sequences never keep a running one out of a slot.
+            FreeSlot(slot);
+            _parked.Add(new ParkedSlot(-1, tokens, length, ++_clock, kv));
+        }
+        else
+        {
+            _parked.Add(new ParkedSlot(slot, tokens, length, ++_clock, null));
+        }
     }
 
     /// <summary>Frees <paramref name="slot"/> and gives back its <paramref name="reservation"/>. Never throws.</summary>
@@ -202,8 +243,45 @@ internal sealed class KvSlotTable
 
     private void Evict(ParkedSlot parked)
     {
-        FreeSlot(parked.Slot);
+        if (parked.Kv is { } kv)
+        {
+            kv.Dispose();
+        }
+        else
+        {
+            FreeSlot(parked.Slot);
+        }
+
         Budget.Release(parked.Length);
+    }
+
+    // A free slot, evicting sequences parked in slots (least recently used first) when none is; -1 when every slot runs.
+    private int FreeSlotEvictingInSlotParked()
+    {
+        int slot = Array.IndexOf(_inUse, false);
+        while (slot < 0)
+        {
+            int oldest = -1;
+            for (int i = 0; i < _parked.Count; i++)
+            {
+                if (_parked[i].Kv is null && (oldest < 0 || _parked[i].LastUse < _parked[oldest].LastUse))
+                {
+                    oldest = i;
+                }
+            }
+
+            if (oldest < 0)
+            {
+                return -1;
+            }
+
+            ParkedSlot parked = _parked[oldest];
+            _parked.RemoveAt(oldest);
+            Evict(parked);
+            slot = Array.IndexOf(_inUse, false);
+        }
+
+        return slot;
     }
 
     private void FreeSlot(int slot)
@@ -224,5 +302,6 @@ internal sealed class KvSlotTable
 
     private static int CommonPrefix(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => a.CommonPrefixLength(b);
 
-    private readonly record struct ParkedSlot(int Slot, int[] Tokens, int Length, long LastUse);
+    // Slot is -1 when the KV was exported (Kv holds it); otherwise the slot itself is kept.
+    private readonly record struct ParkedSlot(int Slot, int[] Tokens, int Length, long LastUse, ParkedKv? Kv);
 }

@@ -58,6 +58,10 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     private long[]? _promptMask;
     private float[]? _promptLogits;
     private int _kvVersion;
+    private readonly int _kvHeadCount;
+    private long _parkedBytes;
+    private int _parkedTokens;
+    private int _parkedCount;
     private bool _freeRowsWritten;
     private CancellationToken _registeredToken;
     private CancellationTokenRegistration _registration;
@@ -87,6 +91,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _promptOffset = new int[maxBatchSize];
         _promptBatched = new bool[maxBatchSize];
         _logitsRowCost = info.VocabularySize / (12.0 * info.LayerCount * info.HiddenSize);
+        _kvHeadCount = info.KeyValueHeadCount;
         _storage = new KvCacheStorage(info.LayerCount, info.KeyValueHeadCount, info.HeadSize, info.KvCacheIsFloat16 ? TensorElementType.Float16 : TensorElementType.Float);
         _scratch = new KvCacheStorage(info.LayerCount, info.KeyValueHeadCount, info.HeadSize, _storage.ElementType);
 
@@ -126,16 +131,17 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
 
     /// <summary>
     /// Bytes of KV cache memory held now: on Linux the pages the slots' tokens (and filler positions) occupy, freed
-    /// slots' pages given back; elsewhere <see cref="KvBytesAllocated"/>. May be read from any thread.
+    /// slots' pages given back; elsewhere <see cref="KvBytesAllocated"/>. Plus the KV parked outside the slots
+    /// (<see cref="ExportSlot"/>). May be read from any thread.
     /// </summary>
-    public long KvBytesResident => _storage.BytesResident;
+    public long KvBytesResident => _storage.BytesResident + Volatile.Read(ref _parkedBytes);
 
-    /// <summary>Gets the positions the slots hold now (parked ones included), summed; a racy snapshot when read from another thread.</summary>
+    /// <summary>Gets the positions the slots and the exported parked blocks hold now, summed; a racy snapshot when read from another thread.</summary>
     public int KvTokensHeld
     {
         get
         {
-            int total = 0;
+            int total = Volatile.Read(ref _parkedTokens);
             for (int slot = 0; slot < _slotLength.Length; slot++)
             {
                 total += Volatile.Read(ref _slotLength[slot]);
@@ -145,12 +151,12 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         }
     }
 
-    /// <summary>Gets the slots allocated now (parked ones included); a racy snapshot when read from another thread.</summary>
+    /// <summary>Gets the sequences holding KV now: slots allocated plus exported parked blocks; a racy snapshot when read from another thread.</summary>
     public int KvSlotsHeld
     {
         get
         {
-            int total = 0;
+            int total = Volatile.Read(ref _parkedCount);
             for (int slot = 0; slot < _slotCapacity.Length; slot++)
             {
                 total += Volatile.Read(ref _slotCapacity[slot]) > 0 ? 1 : 0;
@@ -214,6 +220,50 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _slotCapacity[slot] = tokenCapacity;
         _slotLength[slot] = keptLength;
         _storage.Trim(slot, keptLength);
+        EndKvChange();
+    }
+
+    public unsafe ParkedKv? ExportSlot(int slot, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)slot, (uint)MaxBatchSize, nameof(slot));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _slotLength[slot]);
+        var parked = new ParkedKv(length, length * _storage.BytesPerPosition, ReleaseParked);
+        _storage.CopyRow(slot, length, parked.Data, toRow: false);
+        BeginKvChange();
+        _parkedBytes += parked.Bytes;
+        _parkedTokens += length;
+        _parkedCount++;
+        EndKvChange();
+        return parked;
+    }
+
+    public unsafe void ImportSlot(int slot, ParkedKv parked, int length)
+    {
+        ArgumentNullException.ThrowIfNull(parked);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)slot, (uint)MaxBatchSize, nameof(slot));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, parked.Length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(length, _slotCapacity[slot]);
+        BeginKvChange();
+        int needed = Math.Min(length + 1, MaxSequenceLength);
+        if (needed > _storage.Length)
+        {
+            _storage.EnsureCapacity(_storage.Rows, RoundUp(needed));
+            InvalidateBatches();
+        }
+
+        // The parked block is packed by its own length; positions past `length` are not needed.
+        if (length == parked.Length)
+        {
+            _storage.CopyRow(slot, length, parked.Data, toRow: true);
+        }
+        else
+        {
+            ImportPrefix(slot, parked, length);
+        }
+
+        _slotLength[slot] = length;
+        _storage.MarkWritten(slot, length);
         EndKvChange();
     }
 
@@ -724,6 +774,29 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     }
 
     // A version the loop makes odd while it changes what the slots hold, so TryReadKv can tell a torn read.
+    private void ReleaseParked(ParkedKv parked)
+    {
+        BeginKvChange();
+        _parkedBytes -= parked.Bytes;
+        _parkedTokens -= parked.Length;
+        _parkedCount--;
+        EndKvChange();
+    }
+
+    // A parked block holds positions 0..parked.Length-1 packed per (layer, key/value, head); copy each slice's first `length`.
+    private unsafe void ImportPrefix(int slot, ParkedKv parked, int length)
+    {
+        using var prefix = new ParkedKv(length, length * _storage.BytesPerPosition, null);
+        long from = parked.Length * _storage.BytesPerPosition / (2L * _layers * _kvHeadCount);
+        long to = length * _storage.BytesPerPosition / (2L * _layers * _kvHeadCount);
+        for (long s = 0; s < 2L * _layers * _kvHeadCount; s++)
+        {
+            Buffer.MemoryCopy(parked.Data + (s * from), prefix.Data + (s * to), to, to);
+        }
+
+        _storage.CopyRow(slot, length, prefix.Data, toRow: true);
+    }
+
     private void BeginKvChange() => Volatile.Write(ref _kvVersion, _kvVersion + 1);
 
     private void EndKvChange() => Volatile.Write(ref _kvVersion, _kvVersion + 1);

@@ -416,6 +416,41 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
     }
 
     /// <summary>
+    /// Copies the first <paramref name="positions"/> positions of every layer's keys and values of <paramref name="row"/>
+    /// to <paramref name="destination"/> (<see cref="BytesPerPosition"/> × positions bytes; per layer keys then values,
+    /// each <c>[kv_heads, positions, head_dim]</c>), or back from it when <paramref name="toRow"/>.
+    /// </summary>
+    public void CopyRow(int row, int positions, byte* destination, bool toRow)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)Rows, nameof(row));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(positions, Length);
+        long bytes = positions * PositionBytes;
+        long slice = SliceBytes;
+        byte* packed = destination;
+        for (int layer = 0; layer < _layers; layer++)
+        {
+            for (int pass = 0; pass < 2; pass++)
+            {
+                byte* block = pass == 0 ? _keys[layer] : _values[layer];
+                for (int head = 0; head < _kvHeads; head++)
+                {
+                    byte* stored = block + ((((long)row * _kvHeads) + head) * slice);
+                    if (toRow)
+                    {
+                        Buffer.MemoryCopy(packed, stored, bytes, bytes);
+                    }
+                    else
+                    {
+                        Buffer.MemoryCopy(stored, packed, bytes, bytes);
+                    }
+
+                    packed += bytes;
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Pages of every block the kernel reports resident (<c>mincore</c>), for tests that check <see cref="BytesResident"/>
     /// against the system; Linux only.
     /// </summary>
