@@ -319,17 +319,5 @@ public sealed class BatchedPrefillTests : IDisposable
 
     private static int[] Prompt(int length, int seed) => [.. Enumerable.Range(0, length).Select(i => 3 + ((i * 37) + (seed * 101)) % 1000)];
 
-    internal static void AssertClose(float[] expected, float[] actual, double tolerance)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double maxError = 0;
-        double scale = 1e-6;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            maxError = Math.Max(maxError, Math.Abs(expected[i] - actual[i]));
-            scale = Math.Max(scale, Math.Abs(expected[i]));
-        }
-
-        Assert.True(maxError / scale < tolerance, $"max relative error {maxError / scale:E2} (max abs {maxError:E2})");
-    }
+    internal static void AssertClose(float[] expected, float[] actual, double tolerance) => OnnxBatchDecoderTests.AssertClose(expected, actual, tolerance);
 }

@@ -111,7 +111,7 @@ public sealed class OnnxBatchDecoderTests
         return session.Run(inputs, ["logits"])["logits"].As<float>();
     }
 
-    internal static void AssertClose(float[] expected, float[] actual)
+    internal static void AssertClose(float[] expected, float[] actual, double tolerance = 1e-4)
     {
         Assert.Equal(expected.Length, actual.Length);
         double maxError = 0;
@@ -122,6 +122,6 @@ public sealed class OnnxBatchDecoderTests
             scale = Math.Max(scale, Math.Abs(expected[i]));
         }
 
-        Assert.True(maxError / scale < 1e-4, $"max relative error {maxError / scale:E2} (max abs {maxError:E2}); first values expected {string.Join(",", expected.Take(4))} actual {string.Join(",", actual.Take(4))}");
+        Assert.True(maxError / scale < tolerance, $"max relative error {maxError / scale:E2} (max abs {maxError:E2}); first values expected {string.Join(",", expected.Take(4))} actual {string.Join(",", actual.Take(4))}");
     }
 }

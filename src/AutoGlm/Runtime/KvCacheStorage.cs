@@ -231,33 +231,7 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
         }
 
         long start = row * RowBytes;
-        long firstPage = (start + _pageSize - 1) / _pageSize;
-        long endPage = (start + RowBytes) / _pageSize;
-        if (endPage <= firstPage)
-        {
-            return;
-        }
-
-        nuint offset = (nuint)(firstPage * _pageSize);
-        nuint length = (nuint)((endPage - firstPage) * _pageSize);
-        for (int layer = 0; layer < _layers; layer++)
-        {
-            GiveBack(_keys[layer] + offset, length);
-            GiveBack(_values[layer] + offset, length);
-        }
-
-        long removed = 0;
-        for (long page = firstPage; page < endPage; page++)
-        {
-            ref ulong word = ref _pages[page >> 6];
-            ulong bit = 1UL << (int)(page & 63);
-            if ((word & bit) != 0)
-            {
-                word &= ~bit;
-                removed++;
-            }
-        }
-
+        long removed = ReturnPages((start + _pageSize - 1) / _pageSize, (start + RowBytes) / _pageSize);
         Volatile.Write(ref _pagesTouched, _pagesTouched - removed);
     }
 
@@ -289,31 +263,7 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
         for (int head = 0; head < _kvHeads; head++)
         {
             long start = (((long)row * _kvHeads) + head) * slice;
-            long firstPage = (start + (positions * PositionBytes) + _pageSize - 1) / _pageSize;
-            long endPage = (start + slice) / _pageSize;
-            if (endPage <= firstPage)
-            {
-                continue;
-            }
-
-            nuint offset = (nuint)(firstPage * _pageSize);
-            nuint length = (nuint)((endPage - firstPage) * _pageSize);
-            for (int layer = 0; layer < _layers; layer++)
-            {
-                GiveBack(_keys[layer] + offset, length);
-                GiveBack(_values[layer] + offset, length);
-            }
-
-            for (long page = firstPage; page < endPage; page++)
-            {
-                ref ulong word = ref _pages[page >> 6];
-                ulong bit = 1UL << (int)(page & 63);
-                if ((word & bit) != 0)
-                {
-                    word &= ~bit;
-                    removed++;
-                }
-            }
+            removed += ReturnPages((start + (positions * PositionBytes) + _pageSize - 1) / _pageSize, (start + slice) / _pageSize);
         }
 
         Volatile.Write(ref _pagesTouched, _pagesTouched - removed);
@@ -539,6 +489,37 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
         // Transparent huge pages would commit 2 MiB at the first write and defeat the accounting by page.
         _ = Madvise(block, (nuint)bytes, MadviseNoHugePage);
         return block;
+    }
+
+    // Gives pages [firstPage, endPage) of every block back and clears their bits; returns how many of them were counted.
+    private long ReturnPages(long firstPage, long endPage)
+    {
+        if (endPage <= firstPage)
+        {
+            return 0;
+        }
+
+        nuint offset = (nuint)(firstPage * _pageSize);
+        nuint length = (nuint)((endPage - firstPage) * _pageSize);
+        for (int layer = 0; layer < _layers; layer++)
+        {
+            GiveBack(_keys[layer] + offset, length);
+            GiveBack(_values[layer] + offset, length);
+        }
+
+        long removed = 0;
+        for (long page = firstPage; page < endPage; page++)
+        {
+            ref ulong word = ref _pages[page >> 6];
+            ulong bit = 1UL << (int)(page & 63);
+            if ((word & bit) != 0)
+            {
+                word &= ~bit;
+                removed++;
+            }
+        }
+
+        return removed;
     }
 
     // Returning pages at once made every request fault its KV pages in afresh: measured on `small` int4, time to first

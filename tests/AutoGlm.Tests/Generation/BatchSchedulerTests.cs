@@ -10,23 +10,11 @@ public sealed class BatchSchedulerTests
     private static BatchScheduler Scheduler(FakeBatchDecoder decoder, BatchSchedulerOptions? options = null, Func<int, string>? text = null) =>
         new(decoder, new FakeTextDecoder(text), options ?? new BatchSchedulerOptions { EosTokenIds = [Eos] });
 
-    private static int[] Prompt(int length, int salt) => Enumerable.Range(0, length).Select(i => 1 + ((i * 31 + salt * 7) % 90)).ToArray();
+    private static int[] Prompt(int length, int salt) => SchedulerTestHelpers.Prompt(length, salt);
 
-    private static int[] Ids(GenerationResult result) => result.Tokens.Select(t => t.Id).ToArray();
+    private static int[] Ids(GenerationResult result) => SchedulerTestHelpers.Ids(result);
 
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + s_timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting until {what}.");
-            }
-
-            await Task.Delay(1);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition, string what) => SchedulerTestHelpers.WaitUntil(condition, what, s_timeout);
 
     [Fact]
     public async Task GenerateAsync_Greedy_MatchesTheModelDecodedByHand()

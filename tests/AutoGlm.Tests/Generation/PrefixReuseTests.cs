@@ -161,17 +161,5 @@ public sealed class PrefixReuseTests
         }
     }
 
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + s_timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting until {what}.");
-            }
-
-            await Task.Delay(1);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition, string what) => SchedulerTestHelpers.WaitUntil(condition, what, s_timeout);
 }
