@@ -667,9 +667,9 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
         if (sequence.Slot >= 0)
         {
-            if (_options.PrefixReuse && error is null && reason != FinishReason.Cancelled && sequence.History is { } history)
+            if (_options.PrefixReuse && error is null && reason != FinishReason.Cancelled && sequence.History is not null)
             {
-                _slots.Park(sequence.Slot, sequence.Reservation, history, sequence.PastLength);
+                _slots.Park(sequence.Slot, sequence.Reservation, sequence.TakeHistory(), sequence.PastLength);
             }
             else
             {

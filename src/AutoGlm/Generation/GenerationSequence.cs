@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Channels;
 
 namespace AutoGlm.Generation;
@@ -150,7 +151,8 @@ internal sealed class GenerationSequence
             return;
         }
 
-        History = new int[MaxPositions];
+        // Pooled: an array per request sized by its token limit would be allocation that grows with every token allowed.
+        History = ArrayPool<int>.Shared.Rent(MaxPositions);
         Prompt.CopyTo(History, 0);
 
         QueueTime = queueTime;
@@ -215,8 +217,22 @@ internal sealed class GenerationSequence
         FinishReason = reason;
         Slot = -1;
         Sampling?.Dispose();
+        if (History is { } history)
+        {
+            History = null;
+            ArrayPool<int>.Shared.Return(history);
+        }
+
         CancellationRegistration.Dispose();
         Writer.TryComplete(error);
+    }
+
+    /// <summary>Hands the token history over to the caller (prefix reuse keeps it with the parked KV); the sequence no longer holds or returns it.</summary>
+    public int[] TakeHistory()
+    {
+        int[] history = History ?? throw new InvalidOperationException("The sequence has no token history.");
+        History = null;
+        return history;
     }
 
     private bool IsStopToken(int token, ReadOnlySpan<int> eosTokenIds)
