@@ -145,6 +145,31 @@ public sealed class KvMemoryTests
     }
 
     [Fact]
+    public void ImportSlot_PrefixOfAnExportedSlot_ContinuesLikeTheRecomputedPrefix()
+    {
+        // Prefix reuse copies kept KV out of its slot and back into another; a later prompt may share only its start.
+        GlmModelInfo info = ModelFolder.Read(_fixture.ModelPath);
+        using OrtSession session = OrtSession.Create(Path.Combine(_fixture.ModelPath, "model.onnx"));
+        using var decoder = new OnnxBatchDecoder(session, info, 2, info.ContextLength);
+        float[] logits = new float[info.VocabularySize];
+        int[] kept = [.. Enumerable.Range(0, 30).Select(i => 3 + (i * 11 % 300))];
+        decoder.AllocateSlot(0, 40);
+        decoder.Step([new DecoderRow(0, 0, kept.Length)], kept, logits, CancellationToken.None);
+        using ParkedKv parked = decoder.ExportSlot(0, kept.Length)!;
+        decoder.FreeSlot(0);
+        Assert.Equal(kept.Length * info.KvBytesPerToken, decoder.KvBytesResident);
+
+        foreach (int prefix in new[] { 10, kept.Length })
+        {
+            decoder.AllocateSlot(1, 40);
+            decoder.ImportSlot(1, parked, prefix);
+            decoder.Step([new DecoderRow(1, prefix, 1)], [77], logits, CancellationToken.None);
+            OnnxBatchDecoderTests.AssertClose(OnnxBatchDecoderTests.PlainLogits(session, info, [.. kept.Take(prefix), 77]), logits);
+            decoder.FreeSlot(1);
+        }
+    }
+
+    [Fact]
     public void Step_AfterGrowthAndFree_KeepsEveryRowsLogits()
     {
         // Growth copies only held prefixes and a freed row's pages go back: the other rows must be untouched.

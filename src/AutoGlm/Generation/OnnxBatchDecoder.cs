@@ -58,7 +58,6 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
     private long[]? _promptMask;
     private float[]? _promptLogits;
     private int _kvVersion;
-    private readonly int _kvHeadCount;
     private long _parkedBytes;
     private int _parkedTokens;
     private int _parkedCount;
@@ -91,7 +90,6 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _promptOffset = new int[maxBatchSize];
         _promptBatched = new bool[maxBatchSize];
         _logitsRowCost = info.VocabularySize / (12.0 * info.LayerCount * info.HiddenSize);
-        _kvHeadCount = info.KeyValueHeadCount;
         _storage = new KvCacheStorage(info.LayerCount, info.KeyValueHeadCount, info.HeadSize, info.KvCacheIsFloat16 ? TensorElementType.Float16 : TensorElementType.Float);
         _scratch = new KvCacheStorage(info.LayerCount, info.KeyValueHeadCount, info.HeadSize, _storage.ElementType);
 
@@ -229,7 +227,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _slotLength[slot]);
         var parked = new ParkedKv(length, length * _storage.BytesPerPosition, ReleaseParked);
-        _storage.CopyRow(slot, length, parked.Data, toRow: false);
+        _storage.CopyRow(slot, length, length, parked.Data, toRow: false);
         BeginKvChange();
         _parkedBytes += parked.Bytes;
         _parkedTokens += length;
@@ -252,15 +250,8 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
             InvalidateBatches();
         }
 
-        // The parked block is packed by its own length; positions past `length` are not needed.
-        if (length == parked.Length)
-        {
-            _storage.CopyRow(slot, length, parked.Data, toRow: true);
-        }
-        else
-        {
-            ImportPrefix(slot, parked, length);
-        }
+        // The parked block is packed by its own length; only its first `length` positions come back.
+        _storage.CopyRow(slot, length, parked.Length, parked.Data, toRow: true);
 
         _slotLength[slot] = length;
         _storage.MarkWritten(slot, length);
@@ -773,7 +764,6 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         EndKvChange();
     }
 
-    // A version the loop makes odd while it changes what the slots hold, so TryReadKv can tell a torn read.
     private void ReleaseParked(ParkedKv parked)
     {
         BeginKvChange();
@@ -783,20 +773,7 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         EndKvChange();
     }
 
-    // A parked block holds positions 0..parked.Length-1 packed per (layer, key/value, head); copy each slice's first `length`.
-    private unsafe void ImportPrefix(int slot, ParkedKv parked, int length)
-    {
-        using var prefix = new ParkedKv(length, length * _storage.BytesPerPosition, null);
-        long from = parked.Length * _storage.BytesPerPosition / (2L * _layers * _kvHeadCount);
-        long to = length * _storage.BytesPerPosition / (2L * _layers * _kvHeadCount);
-        for (long s = 0; s < 2L * _layers * _kvHeadCount; s++)
-        {
-            Buffer.MemoryCopy(parked.Data + (s * from), prefix.Data + (s * to), to, to);
-        }
-
-        _storage.CopyRow(slot, length, prefix.Data, toRow: true);
-    }
-
+    // A version the loop makes odd while it changes what the slots hold, so TryReadKv can tell a torn read.
     private void BeginKvChange() => Volatile.Write(ref _kvVersion, _kvVersion + 1);
 
     private void EndKvChange() => Volatile.Write(ref _kvVersion, _kvVersion + 1);

@@ -367,16 +367,18 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
 
     /// <summary>
     /// Copies the first <paramref name="positions"/> positions of every layer's keys and values of <paramref name="row"/>
-    /// to <paramref name="destination"/> (<see cref="BytesPerPosition"/> × positions bytes; per layer keys then values,
-    /// each <c>[kv_heads, positions, head_dim]</c>), or back from it when <paramref name="toRow"/>.
+    /// to <paramref name="packed"/>, or back from it when <paramref name="toRow"/>. The packed block holds per layer keys
+    /// then values, each <c>[kv_heads, packedPositions, head_dim]</c> (<see cref="BytesPerPosition"/> × packedPositions
+    /// bytes in all), so a prefix of a longer block can be copied back.
     /// </summary>
-    public void CopyRow(int row, int positions, byte* destination, bool toRow)
+    public void CopyRow(int row, int positions, int packedPositions, byte* packed, bool toRow)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)Rows, nameof(row));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(positions, Length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(positions, packedPositions);
         long bytes = positions * PositionBytes;
+        long packedSlice = packedPositions * PositionBytes;
         long slice = SliceBytes;
-        byte* packed = destination;
         for (int layer = 0; layer < _layers; layer++)
         {
             for (int pass = 0; pass < 2; pass++)
@@ -394,7 +396,7 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
                         Buffer.MemoryCopy(stored, packed, bytes, bytes);
                     }
 
-                    packed += bytes;
+                    packed += packedSlice;
                 }
             }
         }
