@@ -97,8 +97,8 @@ public sealed class KvMemoryTests
         Check("every slot freed");
         if (lengthGranularity == 16)
         {
-            // Rows grew past the shortest width: the mapping goes, so the next sequences start narrow again.
-            Assert.Equal(0, decoder.KvBytesAllocated);
+            // Rows grew past the shortest width: they are re-laid at it, so the next sequences start narrow again.
+            Assert.Equal(storage.Rows * 16 * info.KvBytesPerToken, decoder.KvBytesAllocated);
         }
     }
 
@@ -142,6 +142,57 @@ public sealed class KvMemoryTests
         Assert.Equal(idleHeld, heldAfterLazyFree); // ... while the accounting gives them back
         Assert.Equal(atOnce.Before, atOnce.Written); // written again, they took no new page
         Assert.Equal(idle, atOnce.Freed); // given back at once, they leave the mapping
+    }
+
+    [SkippableFact]
+    public void FreeSlot_WideRowsGoIdle_NarrowInTheSameMappingSoTheNextWideRequestTakesNoNewPage()
+    {
+        // Unmapping wide rows when idle made the next long request fault every KV page in again (and every growth
+        // mapped fresh blocks); inside the reserved address space both re-lay in place.
+        Skip.IfNot(OperatingSystem.IsLinux(), "KV pages are committed lazily and counted only on Linux.");
+        GlmModelInfo info = ModelFolder.Read(_fixture.ModelPath);
+        using OrtSession session = OrtSession.Create(Path.Combine(_fixture.ModelPath, "model.onnx"));
+        using var decoder = new OnnxBatchDecoder(session, info, 2, info.ContextLength, lengthGranularity: 16);
+        KvCacheStorage storage = decoder.Storage;
+        int[] prompt = [.. Enumerable.Range(0, Math.Min(120, info.ContextLength - 8)).Select(i => 3 + (i % 300))];
+
+        float[] Run()
+        {
+            float[] logits = new float[info.VocabularySize];
+            decoder.AllocateSlot(0, prompt.Length + 1);
+            decoder.Step([new DecoderRow(0, 0, 16)], prompt.AsSpan(0, 16), logits, CancellationToken.None);
+            decoder.Step([new DecoderRow(0, 16, prompt.Length - 16)], prompt.AsSpan(16), logits, CancellationToken.None);
+            decoder.FreeSlot(0);
+            return logits;
+        }
+
+        float[] first = Run();
+        long mapped = storage.CountResidentPages();
+        Assert.Equal(16, storage.Length);
+        Assert.Equal(0, decoder.KvBytesResident);
+        float[] second = Run();
+
+        Assert.True(mapped > 0, "the lazily freed pages left the mapping");
+        Assert.Equal(mapped, storage.CountResidentPages());
+        OnnxBatchDecoderTests.AssertClose(OnnxBatchDecoderTests.PlainLogits(session, info, prompt), first);
+        OnnxBatchDecoderTests.AssertClose(first, second);
+    }
+
+    [Fact]
+    public void Narrow_WhileARowHoldsPositions_Throws()
+    {
+        using var storage = new KvCacheStorage(2, 2, 8, TensorElementType.Float);
+        storage.ReserveAddressSpace(2, 64);
+        storage.EnsureCapacity(2, 32);
+        storage.MarkWritten(1, 3);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => storage.Narrow(16));
+
+        Assert.Equal("Only an empty KV cache can be narrowed; discard every row first.", ex.Message);
+        storage.Discard(1);
+        storage.Narrow(16);
+        Assert.Equal(16, storage.Length);
+        Assert.Equal(2, storage.Rows);
     }
 
     [Fact]

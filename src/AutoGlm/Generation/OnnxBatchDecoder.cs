@@ -93,6 +93,9 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _storage = new KvCacheStorage(info.LayerCount, info.KeyValueHeadCount, info.HeadSize, info.KvCacheIsFloat16 ? TensorElementType.Float16 : TensorElementType.Float);
         _scratch = new KvCacheStorage(info.LayerCount, info.KeyValueHeadCount, info.HeadSize, _storage.ElementType);
 
+        // Rows and widths change with the sequences held; inside this space they change without new pages.
+        _storage.ReserveAddressSpace(MaxBatchSize, MaxSequenceLength);
+
         _ = RequireInput("input_ids");
         _ = RequireInput("attention_mask");
         _positionIndex = session.IndexOfInput("position_ids");
@@ -271,23 +274,20 @@ internal sealed class OnnxBatchDecoder : IBatchDecoder, IDisposable
         _storage.Discard(slot);
         if (Array.TrueForAll(_slotCapacity, c => c == 0))
         {
+            // Every row's pages (free rows' filler positions too) are given back; the mapping stays for the next request.
+            for (int row = 0; row < _storage.Rows; row++)
+            {
+                _storage.Discard(row);
+            }
+
+            _freeRowsWritten = false;
             if (_storage.Length > RoundUp(1))
             {
-                // Nothing in flight and rows longer than the shortest: unmap, so the next sequences' tensors (and the
-                // attention's work, which follows their width) start short again.
+                // Rows longer than the shortest: re-laid at the shortest width in the same mapping, so the next
+                // sequences' tensors (and the attention's work, which follows their width) start short again
+                // without faulting their pages in afresh. The bound batches had the old width.
                 InvalidateBatches();
-                _storage.Release();
-            }
-            else
-            {
-                // At the shortest width the mapping and its bound batches stay for the next request; every row's
-                // pages (free rows' filler positions too) are given back.
-                for (int row = 0; row < _storage.Rows; row++)
-                {
-                    _storage.Discard(row);
-                }
-
-                _freeRowsWritten = false;
+                _storage.Narrow(RoundUp(1));
             }
         }
 

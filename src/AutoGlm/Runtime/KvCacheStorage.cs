@@ -16,8 +16,11 @@ namespace AutoGlm.Runtime;
 /// and <see cref="Discard"/> gives a freed row's pages back lazily (<c>madvise(MADV_FREE)</c>: the kernel reclaims them
 /// when it needs memory; written again first, they cost no fault). <see cref="BytesResident"/> counts exactly the pages
 /// written and not given back since (the number <c>mincore</c> reports when pages go back at once, <see cref="ReturnPagesAtOnce"/>). Growth (more rows,
-/// or longer rows) maps new blocks and copies only the positions each (row, head) slice holds. Elsewhere the blocks
-/// come from the native heap, fully committed, as before, and <see cref="BytesResident"/> equals <see cref="BytesAllocated"/>.
+/// or longer rows) within the address space <see cref="ReserveAddressSpace"/> set aside moves each (row, head) slice's held positions
+/// to their new place in the same mapping, so pages written once are written again without a fault; beyond it, new blocks
+/// are mapped and the held positions copied. <see cref="Narrow"/> re-lays an empty cache at a shorter width the same way.
+/// Elsewhere the blocks come from the native heap, fully committed, as before, and <see cref="BytesResident"/> equals
+/// <see cref="BytesAllocated"/>.
 /// </para>
 /// <para>Released entirely by <see cref="Release"/>. Not thread-safe: the scheduler loop is its only user, except that
 /// <see cref="BytesResident"/> may be read from any thread.</para>
@@ -26,6 +29,7 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
 {
     private const int ProtReadWrite = 0x1 | 0x2;
     private const int MapPrivateAnonymous = 0x02 | 0x20;
+    private const int MapNoReserve = 0x4000;
     private const int MadviseDontNeed = 4;
     private const int MadviseFree = 8;
     private const int MadviseNoHugePage = 15;
@@ -43,6 +47,7 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
     private ulong[] _pages = [];
     private long _pagesTouched;
     private long _mappedBytes;
+    private long _reservedBytes;
 
     public KvCacheStorage(int layers, int kvHeads, int headDim, TensorElementType elementType)
         : this(layers, kvHeads, headDim, elementType, paged: OperatingSystem.IsLinux())
@@ -131,7 +136,14 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
         int newRows = Math.Max(rows, Rows);
         int newLength = Math.Max(length, Length);
         long newBytes = (long)newRows * _kvHeads * newLength * PositionBytes;
-        long mapped = _paged ? (newBytes + _pageSize - 1) / _pageSize * _pageSize : newBytes;
+        if (_paged && _keys[0] != null && newBytes <= _mappedBytes)
+        {
+            Relayout(newRows, newLength);
+            return;
+        }
+
+        long mapped = _paged ? Math.Max((newBytes + _pageSize - 1) / _pageSize * _pageSize, _reservedBytes) : newBytes;
+
         for (int layer = 0; layer < _layers; layer++)
         {
             _keys[layer] = Grow(_keys[layer], newRows, newLength, mapped);
@@ -160,6 +172,60 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
         }
 
         DisposeViews();
+    }
+
+    /// <summary>
+    /// Sets aside address space for <paramref name="rows"/> rows of <paramref name="length"/> positions in each block mapped
+    /// from now on (Linux; no memory is committed by it), so growth up to there re-lays the held positions in place instead
+    /// of mapping new blocks whose pages all fault in again. Ignored elsewhere.
+    /// </summary>
+    public void ReserveAddressSpace(int rows, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        if (!_paged)
+        {
+            return;
+        }
+
+        long bytes = (long)rows * _kvHeads * length * PositionBytes;
+        bytes = (bytes + _pageSize - 1) / _pageSize * _pageSize;
+
+        // All blocks at once must fit the address space (and, under strict overcommit, the commit limit); if not,
+        // blocks are mapped as large as needed, as without a reservation.
+        _reservedBytes = bytes <= long.MaxValue / (2 * _layers) && CanMap(bytes * 2 * _layers) ? bytes : 0;
+    }
+
+    /// <summary>
+    /// Re-lays an empty cache (no row holds a position) at <paramref name="length"/> positions per row, keeping its rows and,
+    /// on Linux, its mapping (the pages already given back stay free of faults when written again); elsewhere it releases
+    /// the blocks. Views taken before are invalid afterwards.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A row still holds positions.</exception>
+    public void Narrow(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        if (Array.Exists(_extent, e => e > 0))
+        {
+            throw new InvalidOperationException("Only an empty KV cache can be narrowed; discard every row first.");
+        }
+
+        if (length >= Length)
+        {
+            return;
+        }
+
+        if (!_paged)
+        {
+            Release();
+            return;
+        }
+
+        // Pages a row shared with its neighbour outlive the rows' discards: with every row empty, nothing is held.
+        long removed = ReturnPages(0, _mappedBytes / _pageSize);
+        Volatile.Write(ref _pagesTouched, _pagesTouched - removed);
+        DisposeViews();
+        Length = length;
     }
 
     /// <summary>
@@ -446,6 +512,92 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
         return count;
     }
 
+    // Growth inside the mapping: every held (row, head) slice moves to its place at the new width (slices only move up,
+    // so the last goes first and no slice overwrites one not yet moved); pages held before and not now go back.
+    private void Relayout(int newRows, int newLength)
+    {
+        long oldSlice = SliceBytes;
+        long newSlice = newLength * PositionBytes;
+        if (newSlice != oldSlice)
+        {
+            for (int layer = 0; layer < _layers; layer++)
+            {
+                MoveSlices(_keys[layer], oldSlice, newSlice);
+                MoveSlices(_values[layer], oldSlice, newSlice);
+            }
+        }
+
+        Rows = newRows;
+        Length = newLength;
+        if (_extent.Length < newRows)
+        {
+            Array.Resize(ref _extent, newRows);
+        }
+
+        DisposeViews();
+        if (newSlice == oldSlice)
+        {
+            // Same offsets: the pages held are the same pages.
+            return;
+        }
+
+        ulong[] before = _pages;
+        _pages = new ulong[before.Length];
+        Volatile.Write(ref _pagesTouched, 0);
+        for (int row = 0; row < newRows; row++)
+        {
+            int held = _extent[row];
+            _extent[row] = 0;
+            MarkWritten(row, held);
+        }
+
+        for (int word = 0; word < before.Length; word++)
+        {
+            ulong stale = before[word] & ~_pages[word];
+            while (stale != 0)
+            {
+                int bit = System.Numerics.BitOperations.TrailingZeroCount(stale);
+                stale &= stale - 1;
+                long page = ((long)word << 6) + bit;
+                for (int layer = 0; layer < _layers; layer++)
+                {
+                    GiveBack(_keys[layer] + (page * _pageSize), (nuint)_pageSize);
+                    GiveBack(_values[layer] + (page * _pageSize), (nuint)_pageSize);
+                }
+            }
+        }
+    }
+
+    private void MoveSlices(byte* block, long oldSlice, long newSlice)
+    {
+        for (int row = Rows - 1; row >= 0; row--)
+        {
+            long held = Math.Min((long)_extent[row], Length) * PositionBytes;
+            if (held == 0)
+            {
+                continue;
+            }
+
+            for (int head = _kvHeads - 1; head >= 0; head--)
+            {
+                long slice = ((long)row * _kvHeads) + head;
+                Buffer.MemoryCopy(block + (slice * oldSlice), block + (slice * newSlice), newSlice, held);
+            }
+        }
+    }
+
+    private static bool CanMap(long bytes)
+    {
+        void* probe = Mmap(null, (nuint)bytes, ProtReadWrite, MapPrivateAnonymous | MapNoReserve, -1, 0);
+        if (probe == (void*)-1)
+        {
+            return false;
+        }
+
+        _ = Munmap(probe, (nuint)bytes);
+        return true;
+    }
+
     private byte* Grow(byte* old, int newRows, int newLength, long bytes)
     {
         byte* fresh = Allocate(bytes);
@@ -482,7 +634,8 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
             return (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
         }
 
-        byte* block = (byte*)Mmap(null, (nuint)bytes, ProtReadWrite, MapPrivateAnonymous, -1, 0);
+        // No swap space is reserved for address space that is set aside but never written.
+        byte* block = (byte*)Mmap(null, (nuint)bytes, ProtReadWrite, MapPrivateAnonymous | MapNoReserve, -1, 0);
         if (block == (byte*)-1)
         {
             throw new InsufficientMemoryException($"Mapping {bytes} bytes of KV cache failed (errno {Marshal.GetLastPInvokeError()}); lower MaxBatchSize or MaxSequenceLength.");
