@@ -89,6 +89,47 @@ public sealed class GlmModelMetricsTests
     }
 
     [Fact]
+    public async Task GenerateAsync_PrefixReuse_RequestsSharingOnlyTheSystemPromptCopyItAndLeaveTheConversationsKvParked()
+    {
+        // Others that start with the same system prompt take a copy of that start; the conversation's own KV stays
+        // parked, so its next turn still skips its whole history. (Taking the KV over dropped the history: turn 2
+        // then reused only the system prompt.)
+        using var factory = new TestMeterFactory();
+        var saved = new ConcurrentQueue<long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (factory.Meters.Contains(instrument.Meter) && instrument.Name == "autoglm.prefix_cache.tokens_saved")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => saved.Enqueue(value));
+        listener.Start();
+
+        var greedy = new GenerationOptions { Temperature = 0f, MaxNewTokens = 9, IgnoreEos = true };
+        await using GlmModel warm = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { PrefixReuse = true, MaxBatchSize = 1, MeterFactory = factory, WarmUp = false });
+        await using GlmModel cold = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MaxBatchSize = 1, WarmUp = false });
+        var history = new List<int>(warm.Tokenizer.Encode("System: answer briefly and politely. User: first question?"));
+        int firstPrompt = history.Count;
+        GenerationResult first = await warm.GenerateAsync(history, greedy);
+        history.AddRange(first.Tokens.Select(t => t.Id));
+        int[] other = [.. warm.Tokenizer.Encode("System: answer briefly and politely. User: something else entirely.")];
+        int shared = other.AsSpan().CommonPrefixLength(history.ToArray());
+        GenerationResult otherWarm = await warm.GenerateAsync(other, greedy);
+        GenerationResult otherCold = await cold.GenerateAsync(other, greedy);
+
+        history.AddRange(warm.Tokenizer.Encode(" User: and the second?"));
+        GenerationResult reused = await warm.GenerateAsync(history, greedy);
+        GenerationResult recomputed = await cold.GenerateAsync(history, greedy);
+
+        Assert.InRange(shared, 4, firstPrompt - 1);
+        Assert.Equal(otherCold.Tokens.Select(t => t.Id), otherWarm.Tokens.Select(t => t.Id));
+        Assert.Equal(recomputed.Tokens.Select(t => t.Id), reused.Tokens.Select(t => t.Id));
+        Assert.Equal([shared, firstPrompt + 9 - 1], saved);
+    }
+
+    [Fact]
     public async Task Load_WarmUp_RecordsNoMetricUntilTheFirstRequest()
     {
         using var factory = new TestMeterFactory();
@@ -107,12 +148,14 @@ public sealed class GlmModelMetricsTests
         listener.Start();
 
         // The warm-up generation decodes one token; neither it nor its batch of one shows in the metrics.
-        await using GlmModel model = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MeterFactory = factory, WarmUp = true });
+        await using GlmModel model = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MeterFactory = factory, WarmUp = true, PrefixReuse = true });
         Assert.DoesNotContain(recorded, r => r.Name == "autoglm.batch.size");
         Assert.DoesNotContain(recorded, r => r.Name == "gen_ai.server.time_to_first_token");
+        Assert.DoesNotContain(recorded, r => r.Name == "autoglm.prefix_cache.lookups");
 
         await model.GenerateAsync("metrics please", new GenerationOptions { Temperature = 0, MaxNewTokens = 3, IgnoreEos = true });
         Assert.Equal(2, recorded.Count(r => r.Name == "autoglm.batch.size"));
+        Assert.Single(recorded, r => r.Name == "autoglm.prefix_cache.lookups");
     }
 
     private sealed class TestMeterFactory : IMeterFactory

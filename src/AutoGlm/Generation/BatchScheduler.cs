@@ -419,8 +419,8 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
             next.Reservation = reservation;
             next.Start(slot, reused, _time.GetElapsedTime(next.SubmittedAt), _vocabulary, _textDecoder);
-            // A resumed (preempted) sequence's lookup is not a new request's.
-            if (_options.PrefixReuse && next.Preemptions == 0)
+            // A resumed (preempted) sequence's lookup is not a new request's; the load-time warm-up is no request.
+            if (_options.PrefixReuse && next.Preemptions == 0 && !next.Options.ExcludeFromMetrics)
             {
                 _metrics?.PrefixLookup(reused);
             }

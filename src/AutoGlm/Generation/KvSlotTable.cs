@@ -76,7 +76,12 @@ internal sealed class KvSlotTable
         {
             ParkedSlot parked = _parked[best];
             _parked.RemoveAt(best);
-            int extra = reservation - parked.Length;
+
+            // A prompt that shares only the start of exported KV (typically another conversation's system prompt)
+            // copies that start and leaves the KV parked for the conversation it belongs to; one that continues all
+            // of it (the conversation's next turn) takes it over, with its positions of the budget.
+            bool copy = parked.Kv is not null && bestLength < parked.Length;
+            int extra = copy ? reservation : reservation - parked.Length;
             int target = parked.Kv is null ? parked.Slot : FreeSlotEvictingInSlotParked();
             if (target < 0)
             {
@@ -85,6 +90,7 @@ internal sealed class KvSlotTable
                 return -1;
             }
 
+            // While it is out of the list, eviction to make room cannot take the KV about to be copied.
             if (extra <= 0 || ReserveEvicting(extra))
             {
                 if (extra < 0)
@@ -99,9 +105,14 @@ internal sealed class KvSlotTable
                         _decoder.AllocateSlot(target, capacity);
                         _inUse[target] = true;
                         SlotsInUse++;
-                        using (kv)
+                        _decoder.ImportSlot(target, kv, bestLength);
+                        if (copy)
                         {
-                            _decoder.ImportSlot(target, kv, bestLength);
+                            _parked.Add(parked);
+                        }
+                        else
+                        {
+                            kv.Dispose();
                         }
                     }
                     else
@@ -112,7 +123,15 @@ internal sealed class KvSlotTable
                 catch
                 {
                     Budget.Release(reservation);
-                    parked.Kv?.Dispose();
+                    if (copy)
+                    {
+                        _parked.Add(parked);
+                    }
+                    else
+                    {
+                        parked.Kv?.Dispose();
+                    }
+
                     if (_inUse[target])
                     {
                         FreeSlot(target);
