@@ -49,10 +49,12 @@ internal static class BenchCommand
         Option<int> context = CliOptions.Int("--context", "With --trace: the model's MaxSequenceLength.", 1024, 2, 1_000_000);
         Option<bool> prefixReuse = CliOptions.Flag("--prefix-reuse", "With --trace: keep finished sequences' KV and reuse matching prompt prefixes.");
         Option<int> kvBudget = CliOptions.Int("--kv-budget", "With --trace: the model's KvBudgetTokens (0: MaxBatchSize × context); a small budget makes running requests preempt each other.", 0, 0, GlmModelOptions.MaxTokens);
+        Option<int> queueCapacity = CliOptions.Int("--queue-capacity", "With --trace: the model's QueueCapacity (requests that may wait; one more is rejected).", new GlmModelOptions().QueueCapacity, 1, GlmModelOptions.MaxQueueCapacity);
+        Option<int> warmCold = CliOptions.Int("--warm-cold", "With --trace --prefix-reuse: after the replay, play this many conversations of --max-turns turns alone and compare the last turn's time to first token with the same prompt sent to a model that kept nothing (0: skip).", 0, 0, 10_000);
 
         var command = new Command("bench", "Measure a concurrency sweep of greedy generation: tokens/s, time to first token, inter-token latency, KV memory.")
         {
-            model, concurrency, promptTokens, newTokens, threads, json, trace, rate, conversations, maxTurns, thinkMs, systemTokens, seed, maxBatch, context, prefixReuse, kvBudget,
+            model, concurrency, promptTokens, newTokens, threads, json, trace, rate, conversations, maxTurns, thinkMs, systemTokens, seed, maxBatch, context, prefixReuse, kvBudget, queueCapacity, warmCold,
         };
         command.SetAction((parse, cancellationToken) => parse.GetValue(trace)
             ? RunTraceAsync(
@@ -63,6 +65,8 @@ internal static class BenchCommand
                 parse.GetValue(context),
                 parse.GetValue(prefixReuse),
                 parse.GetValue(kvBudget),
+                parse.GetValue(queueCapacity),
+                parse.GetValue(warmCold),
                 parse.GetValue(json),
                 cancellationToken)
             : RunAsync(
@@ -105,29 +109,42 @@ internal static class BenchCommand
     }
 
     // autoglm bench --trace: a chat workload (see ChatTrace) replayed in real time.
-    private static async Task<int> RunTraceAsync(string modelPath, TraceSettings settings, int maxBatch, int threads, int context, bool prefixReuse, int kvBudget, bool json, CancellationToken cancellationToken)
+    private static async Task<int> RunTraceAsync(string modelPath, TraceSettings settings, int maxBatch, int threads, int context, bool prefixReuse, int kvBudget, int queueCapacity, int warmCold, bool json, CancellationToken cancellationToken)
     {
-        await using GlmModel model = await GlmModel.LoadAsync(
-            modelPath,
-            new GlmModelOptions
-            {
-                MaxBatchSize = maxBatch,
-                IntraOpThreads = threads,
-                MaxSequenceLength = context,
-                PrefixReuse = prefixReuse,
-                KvBudgetTokens = kvBudget > 0 ? kvBudget : null,
-            },
-            cancellationToken).ConfigureAwait(false);
+        if (warmCold > 0 && (!prefixReuse || settings.MaxTurns < 2))
+        {
+            throw new CommandLineException("option '--warm-cold' compares a later turn with prefix reuse against the same prompt sent cold: add --prefix-reuse and use --max-turns 2 or more.");
+        }
+
+        using var prefixCounter = new PrefixReuseCounter();
+        var options = new GlmModelOptions
+        {
+            MeterFactory = prefixCounter,
+            MaxBatchSize = maxBatch,
+            IntraOpThreads = threads,
+            MaxSequenceLength = context,
+            PrefixReuse = prefixReuse,
+            KvBudgetTokens = kvBudget > 0 ? kvBudget : null,
+            QueueCapacity = queueCapacity,
+        };
+        await using GlmModel model = await GlmModel.LoadAsync(modelPath, options, cancellationToken).ConfigureAwait(false);
         var trace = ChatTrace.Create(settings, model.Tokenizer.Encode(TraceSourceText));
         TraceReport report = await TraceReplay.RunAsync(model, trace, cancellationToken).ConfigureAwait(false);
+        report = report with { PrefixLookups = prefixCounter.Lookups, PrefixHits = prefixCounter.Hits, PrefixTokensSaved = prefixCounter.TokensSaved };
+        if (warmCold > 0)
+        {
+            await using GlmModel cold = await GlmModel.LoadAsync(modelPath, options with { PrefixReuse = false }, cancellationToken).ConfigureAwait(false);
+            report = report with { WarmCold = await WarmColdProbe.RunAsync(model, cold, trace, settings.MaxTurns, warmCold, cancellationToken).ConfigureAwait(false) };
+        }
+
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+            Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJson.SnakeCase));
             return 0;
         }
 
         Console.Out.WriteLine(Invariant($"model {report.Model}; {settings.Conversations} conversations at {settings.ConversationsPerSecond}/s, up to {settings.MaxTurns} turns, seed {settings.Seed}; prefix reuse {(prefixReuse ? "on" : "off")}"));
-        Console.Out.WriteLine(Invariant($"requests {report.Requests}, failed {report.Failed}, skipped for context {report.SkippedForContext}; {report.GeneratedTokens} tokens in {report.WallSeconds:F1} s = {report.TokensPerSecond:F1} tok/s"));
+        Console.Out.WriteLine(Invariant($"requests {report.Requests}, failed {report.Failed}, rejected (queue full) {report.RejectedQueueFull}, skipped for context {report.SkippedForContext}; {report.GeneratedTokens} tokens in {report.WallSeconds:F1} s = {report.TokensPerSecond:F1} tok/s"));
         Console.Out.WriteLine(Invariant($"TTFT ms p50/p95/p99 {report.TimeToFirstTokenMs.P50:F0}/{report.TimeToFirstTokenMs.P95:F0}/{report.TimeToFirstTokenMs.P99:F0}; ITL ms {report.InterTokenMs.P50:F1}/{report.InterTokenMs.P95:F1}/{report.InterTokenMs.P99:F1}; end-to-end ms {report.EndToEndMs.P50:F0}/{report.EndToEndMs.P95:F0}/{report.EndToEndMs.P99:F0}"));
         Console.Out.WriteLine(Invariant($"KV budget {report.KvBudgetTokens} tokens; KV peak {report.PeakKvBytes / (1024.0 * 1024.0):F1} MiB held, peak {report.PeakKvTokensReserved} positions reserved; worst bytes held / bytes the tokens held need {report.PeakKvOverInFlight:F2}; preemptions {report.Preemptions}"));
         if (report.WorstKvSample is { } worst)
@@ -135,6 +152,15 @@ internal static class BenchCommand
             Console.Out.WriteLine(Invariant($"KV bound (1.25 × needed + one 16-token block per sequence): worst sample {report.WorstKvOverBound:F2} of it ({worst.Bytes / 1024.0:F0} KiB held for {worst.Tokens} tokens in {worst.Sequences} sequences){(report.WorstKvOverBound <= 1 ? "" : " - over the bound")}"));
         }
         Console.Out.WriteLine("TTFT p50 ms by turn: " + string.Join(", ", report.TimeToFirstTokenP50ByTurnMs.Select((v, i) => Invariant($"{i + 1}: {v:F0} ({report.MeanPromptTokensByTurn[i]:F0} prompt tokens)"))));
+        if (prefixReuse)
+        {
+            Console.Out.WriteLine(Invariant($"prefix reuse: {report.PrefixHits} of {report.PrefixLookups} requests hit; {report.PrefixTokensSaved} of {report.PromptTokens} prompt tokens not recomputed ({(report.PromptTokens == 0 ? 0 : 100.0 * report.PrefixTokensSaved / report.PromptTokens):F0} %)"));
+        }
+
+        if (report.WarmCold is { } probe)
+        {
+            Console.Out.WriteLine(Invariant($"turn {probe.Turn} alone, {probe.Conversations} conversations ({probe.MeanPromptTokens:F0} prompt tokens): TTFT p50 {probe.WarmFirstTokenP50Ms:F1} ms with the earlier turns kept vs {probe.ColdFirstTokenP50Ms:F1} ms for the same prompt cold; median ratio {probe.RatioP50:F2}"));
+        }
         return 0;
     }
 

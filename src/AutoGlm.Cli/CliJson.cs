@@ -11,4 +11,7 @@ internal static class CliJson
         WriteIndented = false,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
+
+    /// <summary>As <see cref="Options"/>, naming properties snake_case for reports that carry no names of their own.</summary>
+    public static JsonSerializerOptions SnakeCase { get; } = new(Options) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 }

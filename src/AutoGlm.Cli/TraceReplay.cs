@@ -39,8 +39,10 @@ internal static class TraceReplay
             Model = model.Info.FolderPath,
             Requests = state.Requests,
             Failed = state.Failed,
+            RejectedQueueFull = state.Rejected,
             SkippedForContext = state.Skipped,
             GeneratedTokens = state.Generated,
+            PromptTokens = state.PromptTokens,
             WallSeconds = wall,
             TokensPerSecond = state.Generated / wall,
             TimeToFirstTokenMs = Percentiles.Of(state.FirstTokenMs),
@@ -118,6 +120,12 @@ internal static class TraceReplay
                 Interlocked.Increment(ref state.InFlightTokens);
             }
         }
+        catch (QueueFullException)
+        {
+            // Back-pressure, not a failure: the client is told to retry later; the conversation ends here.
+            Interlocked.Increment(ref state.Rejected);
+            return [];
+        }
         catch (Exception ex) when (ex is AutoGlmException or ArgumentException)
         {
             Interlocked.Increment(ref state.Failed);
@@ -131,6 +139,7 @@ internal static class TraceReplay
         lock (state)
         {
             state.Generated += tokens.Count;
+            state.PromptTokens += prompt.Length;
             state.FirstTokenMs.Add(firstToken);
             state.InterTokenMs.AddRange(gaps);
             state.EndToEndMs.Add(Stopwatch.GetElapsedTime(submitted).TotalMilliseconds);
@@ -182,11 +191,14 @@ internal static class TraceReplay
 #pragma warning disable SA1401, CA1051 // Counters updated with Interlocked need fields.
         public int Requests;
         public int Failed;
+        public int Rejected;
         public int Skipped;
         public long InFlightTokens;
 #pragma warning restore SA1401, CA1051
 
         public int Generated { get; set; }
+
+        public long PromptTokens { get; set; }
 
         public List<double> FirstTokenMs { get; } = [];
 
@@ -226,9 +238,24 @@ internal sealed record TraceReport
 
     public required int Failed { get; init; }
 
+    /// <summary>Requests turned away because the model's queue was full (<see cref="QueueFullException"/>); their conversations end there.</summary>
+    public required int RejectedQueueFull { get; init; }
+
     public required int SkippedForContext { get; init; }
 
     public required int GeneratedTokens { get; init; }
+
+    /// <summary>Prompt tokens of the requests answered (each turn's whole history).</summary>
+    public required long PromptTokens { get; init; }
+
+    /// <summary>Requests admitted with prefix reuse on, during the replay (<c>autoglm.prefix_cache.lookups</c>).</summary>
+    public long PrefixLookups { get; init; }
+
+    /// <summary>Requests that started from a kept KV prefix, during the replay.</summary>
+    public long PrefixHits { get; init; }
+
+    /// <summary>Prompt tokens not recomputed thanks to a kept prefix, during the replay.</summary>
+    public long PrefixTokensSaved { get; init; }
 
     public required double WallSeconds { get; init; }
 
@@ -263,6 +290,9 @@ internal sealed record TraceReport
     public required double[] TimeToFirstTokenP50ByTurnMs { get; init; }
 
     public required double[] MeanPromptTokensByTurn { get; init; }
+
+    /// <summary>The last turn alone with prefix reuse vs the same prompt cold (<c>--warm-cold</c>); null when not probed.</summary>
+    public WarmColdReport? WarmCold { get; init; }
 }
 
 /// <summary>One sample of the KV memory: bytes held, tokens held in KV, sequences holding them.</summary>

@@ -167,6 +167,47 @@ public sealed class CliCommandTests
     }
 
     [Fact]
+    public async Task BenchTrace_PrefixReuseWithWarmCold_ServesEveryTurnAndProbesTheLastTurnAgainstACold()
+    {
+        CliProcess.Result run = await CliProcess.RunAsync(
+            ["bench", "--trace", "--model", _fixture.ModelPath, "--conversations", "6", "--rate", "50", "--max-turns", "2", "--think-ms", "0",
+             "--seed", "3", "--context", "512", "--threads", "1", "--prefix-reuse", "--warm-cold", "2", "--json"]);
+
+        Assert.True(run.ExitCode == 0, run.Errors);
+        using JsonDocument report = JsonDocument.Parse(run.Output);
+        JsonElement root = report.RootElement;
+        Assert.Equal(0, root.GetProperty("failed").GetInt32());
+        Assert.Equal(0, root.GetProperty("rejected_queue_full").GetInt32());
+        Assert.Equal(0, root.GetProperty("skipped_for_context").GetInt32());
+        Assert.InRange(root.GetProperty("requests").GetInt32(), 7, 12);
+        long lookups = root.GetProperty("prefix_lookups").GetInt64();
+        Assert.Equal(root.GetProperty("requests").GetInt32(), lookups);
+        Assert.InRange(root.GetProperty("prefix_hits").GetInt64(), 1, lookups);
+        Assert.InRange(root.GetProperty("prefix_tokens_saved").GetInt64(), 1, root.GetProperty("prompt_tokens").GetInt64());
+        JsonElement probe = root.GetProperty("warm_cold");
+        Assert.Equal(2, probe.GetProperty("turn").GetInt32());
+        Assert.InRange(probe.GetProperty("conversations").GetInt32(), 1, 2);
+        Assert.True(probe.GetProperty("warm_first_token_p50_ms").GetDouble() > 0);
+        Assert.True(probe.GetProperty("cold_first_token_p50_ms").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task BenchTrace_QueueOfOne_CountsRejectionsApartFromFailures()
+    {
+        // Twenty conversations arrive within a few milliseconds on a model that runs one request and lets one wait.
+        CliProcess.Result run = await CliProcess.RunAsync(
+            ["bench", "--trace", "--model", _fixture.ModelPath, "--conversations", "20", "--rate", "1000", "--max-turns", "1",
+             "--context", "512", "--threads", "1", "--max-batch", "1", "--queue-capacity", "1", "--json"]);
+
+        Assert.True(run.ExitCode == 0, run.Errors);
+        using JsonDocument report = JsonDocument.Parse(run.Output);
+        JsonElement root = report.RootElement;
+        Assert.Equal(0, root.GetProperty("failed").GetInt32());
+        Assert.InRange(root.GetProperty("rejected_queue_full").GetInt32(), 1, 18);
+        Assert.Equal(20, root.GetProperty("requests").GetInt32());
+    }
+
+    [Fact]
     public async Task Chat_SystemAndGreedy_AnswersAndExits()
     {
         CliProcess.Result run = await CliProcess.RunAsync(["chat", "--model", _fixture.ModelPath, "--system", "Be brief.", "--greedy", "--max-new-tokens", "4"], "hello\n/exit\n");
