@@ -56,36 +56,17 @@ public sealed class GlmModelMetricsTests
     {
         // The kept KV waits outside the decoder's slots, so a conversation's next turn finds it even after other
         // requests ran in the only slot; its greedy tokens equal a cold run's.
-        using var factory = new TestMeterFactory();
-        var saved = new ConcurrentQueue<long>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (factory.Meters.Contains(instrument.Meter) && instrument.Name == "autoglm.prefix_cache.tokens_saved")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => saved.Enqueue(value));
-        listener.Start();
+        await using var rig = new PrefixReuseRig(_fixture.ModelPath);
+        List<int> history = await rig.FirstTurnAsync("System: be brief. User: first question?");
+        int firstPrompt = history.Count - rig.Greedy.MaxNewTokens;
+        await rig.Warm.GenerateAsync("An unrelated request that takes the slot.", rig.Greedy);
+        await rig.Warm.GenerateAsync("Another one, different from the first.", rig.Greedy);
 
-        var greedy = new GenerationOptions { Temperature = 0f, MaxNewTokens = 9, IgnoreEos = true };
-        await using GlmModel warm = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { PrefixReuse = true, MaxBatchSize = 1, MeterFactory = factory, WarmUp = false });
-        await using GlmModel cold = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MaxBatchSize = 1, WarmUp = false });
-        var history = new List<int>(warm.Tokenizer.Encode("System: be brief. User: first question?"));
-        int firstPrompt = history.Count;
-        GenerationResult first = await warm.GenerateAsync(history, greedy);
-        history.AddRange(first.Tokens.Select(t => t.Id));
-        await warm.GenerateAsync("An unrelated request that takes the slot.", greedy);
-        await warm.GenerateAsync("Another one, different from the first.", greedy);
+        (IEnumerable<int> reused, IEnumerable<int> recomputed) = await rig.NextTurnWarmAndColdAsync(history, " User: and the second?");
 
-        history.AddRange(warm.Tokenizer.Encode(" User: and the second?"));
-        GenerationResult reused = await warm.GenerateAsync(history, greedy);
-        GenerationResult recomputed = await cold.GenerateAsync(history, greedy);
-
-        Assert.Equal(recomputed.Tokens.Select(t => t.Id), reused.Tokens.Select(t => t.Id));
+        Assert.Equal(recomputed, reused);
         // The first turn's prompt and answer but its last token were kept (the answer's last token was never fed).
-        Assert.Contains(firstPrompt + 9 - 1, saved);
+        Assert.Contains(firstPrompt + 9 - 1, rig.TokensSaved);
     }
 
     [Fact]
@@ -94,39 +75,19 @@ public sealed class GlmModelMetricsTests
         // Others that start with the same system prompt take a copy of that start; the conversation's own KV stays
         // parked, so its next turn still skips its whole history. (Taking the KV over dropped the history: turn 2
         // then reused only the system prompt.)
-        using var factory = new TestMeterFactory();
-        var saved = new ConcurrentQueue<long>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (factory.Meters.Contains(instrument.Meter) && instrument.Name == "autoglm.prefix_cache.tokens_saved")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => saved.Enqueue(value));
-        listener.Start();
+        await using var rig = new PrefixReuseRig(_fixture.ModelPath);
+        List<int> history = await rig.FirstTurnAsync("System: answer briefly and politely. User: first question?");
+        int firstPrompt = history.Count - rig.Greedy.MaxNewTokens;
+        const string Other = "System: answer briefly and politely. User: something else entirely.";
+        int shared = rig.Warm.Tokenizer.Encode(Other).ToArray().AsSpan().CommonPrefixLength(history.ToArray());
+        (IEnumerable<int> otherWarm, IEnumerable<int> otherCold) = await rig.NextTurnWarmAndColdAsync([], Other);
 
-        var greedy = new GenerationOptions { Temperature = 0f, MaxNewTokens = 9, IgnoreEos = true };
-        await using GlmModel warm = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { PrefixReuse = true, MaxBatchSize = 1, MeterFactory = factory, WarmUp = false });
-        await using GlmModel cold = GlmModel.Load(_fixture.ModelPath, new GlmModelOptions { MaxBatchSize = 1, WarmUp = false });
-        var history = new List<int>(warm.Tokenizer.Encode("System: answer briefly and politely. User: first question?"));
-        int firstPrompt = history.Count;
-        GenerationResult first = await warm.GenerateAsync(history, greedy);
-        history.AddRange(first.Tokens.Select(t => t.Id));
-        int[] other = [.. warm.Tokenizer.Encode("System: answer briefly and politely. User: something else entirely.")];
-        int shared = other.AsSpan().CommonPrefixLength(history.ToArray());
-        GenerationResult otherWarm = await warm.GenerateAsync(other, greedy);
-        GenerationResult otherCold = await cold.GenerateAsync(other, greedy);
-
-        history.AddRange(warm.Tokenizer.Encode(" User: and the second?"));
-        GenerationResult reused = await warm.GenerateAsync(history, greedy);
-        GenerationResult recomputed = await cold.GenerateAsync(history, greedy);
+        (IEnumerable<int> reused, IEnumerable<int> recomputed) = await rig.NextTurnWarmAndColdAsync(history, " User: and the second?");
 
         Assert.InRange(shared, 4, firstPrompt - 1);
-        Assert.Equal(otherCold.Tokens.Select(t => t.Id), otherWarm.Tokens.Select(t => t.Id));
-        Assert.Equal(recomputed.Tokens.Select(t => t.Id), reused.Tokens.Select(t => t.Id));
-        Assert.Equal([shared, firstPrompt + 9 - 1], saved);
+        Assert.Equal(otherCold, otherWarm);
+        Assert.Equal(recomputed, reused);
+        Assert.Equal([shared, firstPrompt + 9 - 1], rig.TokensSaved);
     }
 
     [Fact]
@@ -156,6 +117,62 @@ public sealed class GlmModelMetricsTests
         await model.GenerateAsync("metrics please", new GenerationOptions { Temperature = 0, MaxNewTokens = 3, IgnoreEos = true });
         Assert.Equal(2, recorded.Count(r => r.Name == "autoglm.batch.size"));
         Assert.Single(recorded, r => r.Name == "autoglm.prefix_cache.lookups");
+    }
+
+    // Two one-slot models on the tiny model, one keeping prefixes (its tokens_saved values recorded in order), one cold.
+    private sealed class PrefixReuseRig : IAsyncDisposable
+    {
+        private readonly TestMeterFactory _factory = new();
+        private readonly MeterListener _listener = new();
+
+        public PrefixReuseRig(string modelPath)
+        {
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (_factory.Meters.Contains(instrument.Meter) && instrument.Name == "autoglm.prefix_cache.tokens_saved")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => TokensSaved.Enqueue(value));
+            _listener.Start();
+            Warm = GlmModel.Load(modelPath, new GlmModelOptions { PrefixReuse = true, MaxBatchSize = 1, MeterFactory = _factory, WarmUp = false });
+            Cold = GlmModel.Load(modelPath, new GlmModelOptions { MaxBatchSize = 1, WarmUp = false });
+        }
+
+        public GlmModel Warm { get; }
+
+        public GlmModel Cold { get; }
+
+        public ConcurrentQueue<long> TokensSaved { get; } = new();
+
+        public GenerationOptions Greedy { get; } = new() { Temperature = 0f, MaxNewTokens = 9, IgnoreEos = true };
+
+        // A conversation's first turn on the warm model: its prompt and answer.
+        public async Task<List<int>> FirstTurnAsync(string text)
+        {
+            var history = new List<int>(Warm.Tokenizer.Encode(text));
+            GenerationResult answer = await Warm.GenerateAsync(history, Greedy);
+            history.AddRange(answer.Tokens.Select(t => t.Id));
+            return history;
+        }
+
+        // Appends text to history and answers it on both models.
+        public async Task<(IEnumerable<int> Warm, IEnumerable<int> Cold)> NextTurnWarmAndColdAsync(List<int> history, string text)
+        {
+            history.AddRange(Warm.Tokenizer.Encode(text));
+            GenerationResult warm = await Warm.GenerateAsync(history, Greedy);
+            GenerationResult cold = await Cold.GenerateAsync(history, Greedy);
+            return (warm.Tokens.Select(t => t.Id), cold.Tokens.Select(t => t.Id));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Warm.DisposeAsync();
+            await Cold.DisposeAsync();
+            _listener.Dispose();
+            _factory.Dispose();
+        }
     }
 
     private sealed class TestMeterFactory : IMeterFactory
