@@ -70,7 +70,10 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
         _time = options.TimeProvider;
         _vocabulary = decoder.VocabularySize;
         _eosTokenIds = [.. options.EosTokenIds];
-        _slots = new KvSlotTable(decoder, options.KvBudgetTokens ?? (int)Math.Min((long)decoder.MaxBatchSize * decoder.MaxSequenceLength, int.MaxValue));
+        _slots = new KvSlotTable(decoder, options.KvBudgetTokens ?? (int)Math.Min((long)decoder.MaxBatchSize * decoder.MaxSequenceLength, int.MaxValue))
+        {
+            IsAwaited = options.PrefixReuse ? IsContinuedByAQueuedRequest : null,
+        };
         _picker = new TokenPicker(_vocabulary, textDecoder, _eosTokenIds);
         _validator = new RequestValidator(decoder, textDecoder, _slots.Budget);
         _rows = new DecoderRow[decoder.MaxBatchSize];
@@ -699,6 +702,29 @@ internal sealed class BatchScheduler : IDisposable, IAsyncDisposable
 
     private static AutoGlmException AsModelError(Exception exception, string what) =>
         exception as AutoGlmException ?? new AutoGlmException(Invariant($"The model failed while {what}: {exception.Message}"), exception);
+
+    // Whether a queued request (the next turn of a conversation) starts with all of these tokens; cheap checks first.
+    private bool IsContinuedByAQueuedRequest(int[] tokens, int length)
+    {
+        if (length == 0)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            foreach (GenerationSequence queued in _queue)
+            {
+                ReadOnlySpan<int> context = queued.Context;
+                if (context.Length > length && context[length - 1] == tokens[length - 1] && context[..length].SequenceEqual(tokens.AsSpan(0, length)))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 
     private static void Check(bool valid, string name, int value, string rule)
     {

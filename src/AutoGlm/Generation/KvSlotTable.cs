@@ -42,6 +42,14 @@ internal sealed class KvSlotTable
     public int ParkedCount => _parked.Count;
 
     /// <summary>
+    /// Gets or sets what tells whether parked KV (its first <c>length</c> tokens) is the whole start of a request still
+    /// waiting — a conversation's next turn queued behind others. Eviction takes such KV last: under load a turn waits
+    /// in the queue for seconds, and least-recently-used alone evicted exactly the conversations about to come back.
+    /// Null: least recently used only.
+    /// </summary>
+    public Func<int[], int, bool>? IsAwaited { get; set; }
+
+    /// <summary>
     /// Places a sequence reserving <paramref name="reservation"/> positions if a slot and that much budget are
     /// free now; returns -1 (with nothing taken) when they are not.
     /// </summary>
@@ -246,18 +254,39 @@ internal sealed class KvSlotTable
 
     private void EvictLeastRecent()
     {
-        int oldest = 0;
-        for (int i = 1; i < _parked.Count; i++)
+        int victim = Victim(inSlotOnly: false);
+        ParkedSlot parked = _parked[victim];
+        _parked.RemoveAt(victim);
+        Evict(parked);
+    }
+
+    // The parked entry to evict: the least recently used of those no queued request continues, else of all; -1 if none qualifies.
+    private int Victim(bool inSlotOnly)
+    {
+        int oldest = -1;
+        int oldestAwaited = -1;
+        for (int i = 0; i < _parked.Count; i++)
         {
-            if (_parked[i].LastUse < _parked[oldest].LastUse)
+            ParkedSlot candidate = _parked[i];
+            if (inSlotOnly && candidate.Kv is not null)
+            {
+                continue;
+            }
+
+            if (IsAwaited?.Invoke(candidate.Tokens, candidate.Length) == true)
+            {
+                if (oldestAwaited < 0 || candidate.LastUse < _parked[oldestAwaited].LastUse)
+                {
+                    oldestAwaited = i;
+                }
+            }
+            else if (oldest < 0 || candidate.LastUse < _parked[oldest].LastUse)
             {
                 oldest = i;
             }
         }
 
-        ParkedSlot parked = _parked[oldest];
-        _parked.RemoveAt(oldest);
-        Evict(parked);
+        return oldest >= 0 ? oldest : oldestAwaited;
     }
 
     private void Evict(ParkedSlot parked)
@@ -280,15 +309,7 @@ internal sealed class KvSlotTable
         int slot = Array.IndexOf(_inUse, false);
         while (slot < 0)
         {
-            int oldest = -1;
-            for (int i = 0; i < _parked.Count; i++)
-            {
-                if (_parked[i].Kv is null && (oldest < 0 || _parked[i].LastUse < _parked[oldest].LastUse))
-                {
-                    oldest = i;
-                }
-            }
-
+            int oldest = Victim(inSlotOnly: true);
             if (oldest < 0)
             {
                 return -1;

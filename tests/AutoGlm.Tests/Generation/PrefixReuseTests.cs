@@ -87,6 +87,35 @@ public sealed class PrefixReuseTests
     }
 
     [Fact]
+    public async Task GenerateAsync_BudgetShort_EvictsParkedKvNoQueuedRequestContinuesBeforeAConversationsWaitingTurn()
+    {
+        // a's next turn waits in the queue behind c, which needs budget: least recently used alone would evict a's KV
+        // (older than b's) just before its turn comes; the queued turn keeps it, and b goes instead.
+        var decoder = new FakeBatchDecoder(maxBatchSize: 4);
+        await using BatchScheduler scheduler = Scheduler(decoder, budget: 124);
+        int[] a = Prompt(20, 11);
+        int[] aAnswer = Ids(await scheduler.GenerateAsync(a, s_greedy).WaitAsync(s_timeout));
+        await scheduler.GenerateAsync(Prompt(20, 12), s_greedy).WaitAsync(s_timeout);
+        Assert.Equal(58, scheduler.KvTokensInUse);
+
+        using var gate = new ManualResetEventSlim(false);
+        decoder.Gate = gate;
+        Task<GenerationResult> blocker = scheduler.GenerateAsync(Prompt(10, 13), s_greedy);
+        await WaitUntil(() => decoder.Steps.Count(step => step.Any(row => row.TokenCount == 10)) == 1, "the blocker's prompt step is held");
+        int[] c = Prompt(50, 14);
+        int[] aNext = [.. a, .. aAnswer, 3, 4];
+        Task<GenerationResult> cRun = scheduler.GenerateAsync(c, s_greedy);
+        Task<GenerationResult> aRun = scheduler.GenerateAsync(aNext, s_greedy);
+        await WaitUntil(() => scheduler.QueuedRequestCount == 2, "c and a's next turn are queued");
+        gate.Set();
+        await blocker.WaitAsync(s_timeout);
+
+        Assert.Equal(decoder.ReferenceGreedy(c, 10, []), Ids(await cRun.WaitAsync(s_timeout)));
+        Assert.Equal(decoder.ReferenceGreedy(aNext, 10, []), Ids(await aRun.WaitAsync(s_timeout)));
+        Assert.Equal([(0, 29)], decoder.Reuses);
+    }
+
+    [Fact]
     public async Task GenerateAsync_AllSlotsParked_NewPromptTakesTheOldestSlot()
     {
         var decoder = new FakeBatchDecoder(maxBatchSize: 2);
