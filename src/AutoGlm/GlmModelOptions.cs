@@ -52,7 +52,7 @@ public sealed record GlmModelOptions
 
     /// <summary>
     /// Whether a finished request's KV cache is kept (copied out of its slot, so it never keeps a running request out
-    /// of one; counted in the KV budget and evicted least recently used first whenever a running request needs the budget) so that a later prompt starting with the same tokens —
+    /// of one; counted in the KV budget and evicted least recently used first, KV a queued request continues last, whenever a running request needs the budget) so that a later prompt starting with the same tokens —
     /// the next turn of a conversation, a shared system prompt — skips reading them again. Matched on tokens alone.
     /// Off by default: with it on, KV memory stays allocated after requests finish.
     /// </summary>
