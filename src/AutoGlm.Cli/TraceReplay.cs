@@ -100,7 +100,6 @@ internal static class TraceReplay
         long last = submitted;
         double firstToken = 0;
         Interlocked.Increment(ref state.Requests);
-        Interlocked.Add(ref state.InFlightTokens, prompt.Length);
         try
         {
             await foreach (GeneratedToken token in model.GenerateStreamingAsync(prompt, options, cancellationToken).ConfigureAwait(false))
@@ -117,7 +116,6 @@ internal static class TraceReplay
 
                 last = now;
                 tokens.Add(token.Id);
-                Interlocked.Increment(ref state.InFlightTokens);
             }
         }
         catch (QueueFullException)
@@ -130,10 +128,6 @@ internal static class TraceReplay
         {
             Interlocked.Increment(ref state.Failed);
             return [];
-        }
-        finally
-        {
-            Interlocked.Add(ref state.InFlightTokens, -(prompt.Length + tokens.Count));
         }
 
         lock (state)
@@ -163,7 +157,7 @@ internal static class TraceReplay
             {
                 long needed = held * bytesPerToken;
                 state.PeakOverInFlight = Math.Max(state.PeakOverInFlight, bytes / (double)needed);
-                double bound = (1.25 * needed) + ((long)sequences * KvBlockTokens * bytesPerToken);
+                double bound = (1.25 * needed) + ((long)sequences * KvCacheBudget.BlockTokens * bytesPerToken);
                 if (bytes / bound > state.WorstOverBound)
                 {
                     state.WorstOverBound = bytes / bound;
@@ -182,9 +176,6 @@ internal static class TraceReplay
         }
     }
 
-    // The KV budget's block (KvCacheBudget.BlockTokens): the bound allows one per sequence.
-    private const int KvBlockTokens = 16;
-
     private sealed class RunState
     {
         public const int Turns = 5;
@@ -193,7 +184,6 @@ internal static class TraceReplay
         public int Failed;
         public int Rejected;
         public int Skipped;
-        public long InFlightTokens;
 #pragma warning restore SA1401, CA1051
 
         public int Generated { get; set; }

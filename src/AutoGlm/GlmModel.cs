@@ -67,7 +67,7 @@ public sealed class GlmModel : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Bytes of address space the KV cache spans now: rows × the longest row. It grows with the requests in flight; when
-    /// idle it is unmapped, except at the shortest row width, where the mapping (none of its pages held) stays for the next request.
+    /// idle the rows are re-laid at the shortest width in the same mapping, none of its pages held (see <see cref="KvBytesResident"/>).
     /// </summary>
     public long KvBytesAllocated => _decoder.KvBytesAllocated;
 

@@ -24,9 +24,9 @@ namespace AutoGlm.Generation;
 /// </para>
 /// <para>
 /// KV memory follows the tokens held, not the capacity reserved: rows grow 256 positions at a time when the
-/// longest sequence needs them (copying what is held), on Linux only the pages holding written positions are
-/// committed and a freed slot's pages are given back (see <see cref="KvCacheStorage"/>), and everything is released
-/// when no slot is in use.
+/// longest sequence needs them (moving what is held), on Linux only the pages holding written positions are
+/// committed and a freed slot's pages are given back (see <see cref="KvCacheStorage"/>), and when no slot is in use
+/// every page goes back and the rows are re-laid at the shortest width.
 /// </para>
 /// <para>Not thread-safe: the scheduler loop is the only caller; the cancellation token may fire from any thread.</para>
 /// </remarks>

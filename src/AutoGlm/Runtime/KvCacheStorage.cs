@@ -146,8 +146,8 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
 
         for (int layer = 0; layer < _layers; layer++)
         {
-            _keys[layer] = Grow(_keys[layer], newRows, newLength, mapped);
-            _values[layer] = Grow(_values[layer], newRows, newLength, mapped);
+            _keys[layer] = Grow(_keys[layer], newLength, mapped);
+            _values[layer] = Grow(_values[layer], newLength, mapped);
         }
 
         _mappedBytes = mapped;
@@ -160,15 +160,8 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
 
         if (_paged)
         {
-            // The new blocks hold exactly the copied prefixes: count their pages afresh.
-            _pages = new ulong[(int)(((mapped / _pageSize) + 63) / 64)];
-            Volatile.Write(ref _pagesTouched, 0);
-            for (int row = 0; row < newRows; row++)
-            {
-                int held = _extent[row];
-                _extent[row] = 0;
-                MarkWritten(row, held);
-            }
+            // The new blocks hold exactly the copied prefixes.
+            RecountPages(new ulong[(int)(((mapped / _pageSize) + 63) / 64)]);
         }
 
         DisposeViews();
@@ -221,8 +214,9 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
             return;
         }
 
-        // Pages a row shared with its neighbour outlive the rows' discards: with every row empty, nothing is held.
-        long removed = ReturnPages(0, _mappedBytes / _pageSize);
+        // Pages a row shared with its neighbour outlive the rows' discards: with every row empty, nothing is held. Only
+        // the span of the current (widest since the last narrowing) layout was ever written.
+        long removed = ReturnPages(0, ((Rows * RowBytes) + _pageSize - 1) / _pageSize);
         Volatile.Write(ref _pagesTouched, _pagesTouched - removed);
         DisposeViews();
         Length = length;
@@ -512,8 +506,8 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
         return count;
     }
 
-    // Growth inside the mapping: every held (row, head) slice moves to its place at the new width (slices only move up,
-    // so the last goes first and no slice overwrites one not yet moved); pages held before and not now go back.
+    // Growth inside the mapping: every held (row, head) slice moves to its place at the new width; pages held before
+    // and not now go back.
     private void Relayout(int newRows, int newLength)
     {
         long oldSlice = SliceBytes;
@@ -522,8 +516,8 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
         {
             for (int layer = 0; layer < _layers; layer++)
             {
-                MoveSlices(_keys[layer], oldSlice, newSlice);
-                MoveSlices(_values[layer], oldSlice, newSlice);
+                CopyHeldSlices(_keys[layer], _keys[layer], oldSlice, newSlice);
+                CopyHeldSlices(_values[layer], _values[layer], oldSlice, newSlice);
             }
         }
 
@@ -542,33 +536,55 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
         }
 
         ulong[] before = _pages;
-        _pages = new ulong[before.Length];
+        RecountPages(new ulong[before.Length]);
+
+        // Runs of pages held before and not now go back together (their bits are clear in the new count).
+        long page = 0;
+        long pages = (long)before.Length * 64;
+        while (page < pages)
+        {
+            if ((page & 63) == 0 && (before[page >> 6] & ~_pages[page >> 6]) == 0)
+            {
+                page += 64;
+                continue;
+            }
+
+            if (!IsSet(before, page) || IsSet(_pages, page))
+            {
+                page++;
+                continue;
+            }
+
+            long end = page + 1;
+            while (end < pages && IsSet(before, end) && !IsSet(_pages, end))
+            {
+                end++;
+            }
+
+            _ = ReturnPages(page, end);
+            page = end;
+        }
+    }
+
+    private static bool IsSet(ulong[] bits, long index) => (bits[index >> 6] & (1UL << (int)(index & 63))) != 0;
+
+    // Counts the pages the rows' held positions cover into a cleared bitmap of the mapping's size.
+    private void RecountPages(ulong[] cleared)
+    {
+        _pages = cleared;
         Volatile.Write(ref _pagesTouched, 0);
-        for (int row = 0; row < newRows; row++)
+        for (int row = 0; row < Rows; row++)
         {
             int held = _extent[row];
             _extent[row] = 0;
             MarkWritten(row, held);
         }
-
-        for (int word = 0; word < before.Length; word++)
-        {
-            ulong stale = before[word] & ~_pages[word];
-            while (stale != 0)
-            {
-                int bit = System.Numerics.BitOperations.TrailingZeroCount(stale);
-                stale &= stale - 1;
-                long page = ((long)word << 6) + bit;
-                for (int layer = 0; layer < _layers; layer++)
-                {
-                    GiveBack(_keys[layer] + (page * _pageSize), (nuint)_pageSize);
-                    GiveBack(_values[layer] + (page * _pageSize), (nuint)_pageSize);
-                }
-            }
-        }
     }
 
-    private void MoveSlices(byte* block, long oldSlice, long newSlice)
+    // Copies each (row, head) slice's held positions from a layout of oldSlice bytes per slice to one of newSlice
+    // (newSlice >= oldSlice), in the same block or a fresh one: the last slice goes first, so within one block a
+    // slice, which only moves up, never overwrites one not yet moved.
+    private void CopyHeldSlices(byte* from, byte* to, long oldSlice, long newSlice)
     {
         for (int row = Rows - 1; row >= 0; row--)
         {
@@ -581,7 +597,7 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
             for (int head = _kvHeads - 1; head >= 0; head--)
             {
                 long slice = ((long)row * _kvHeads) + head;
-                Buffer.MemoryCopy(block + (slice * oldSlice), block + (slice * newSlice), newSlice, held);
+                Buffer.MemoryCopy(from + (slice * oldSlice), to + (slice * newSlice), newSlice, held);
             }
         }
     }
@@ -598,29 +614,13 @@ internal sealed unsafe partial class KvCacheStorage : IDisposable
         return true;
     }
 
-    private byte* Grow(byte* old, int newRows, int newLength, long bytes)
+    private byte* Grow(byte* old, int newLength, long bytes)
     {
         byte* fresh = Allocate(bytes);
         if (old != null)
         {
             // Keep each (row, head)'s held positions; the rest of the new block is never read before written.
-            long oldSlice = (long)Length * PositionBytes;
-            long newSlice = (long)newLength * PositionBytes;
-            for (int row = 0; row < Rows; row++)
-            {
-                long held = Math.Min((long)_extent[row], Length) * PositionBytes;
-                if (held == 0)
-                {
-                    continue;
-                }
-
-                for (int head = 0; head < _kvHeads; head++)
-                {
-                    long slice = ((long)row * _kvHeads) + head;
-                    Buffer.MemoryCopy(old + (slice * oldSlice), fresh + (slice * newSlice), newSlice, held);
-                }
-            }
-
+            CopyHeldSlices(old, fresh, SliceBytes, newLength * PositionBytes);
             Free(old);
         }
 
